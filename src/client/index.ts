@@ -1,0 +1,12 @@
+/** The Wharf FTP client library. */
+export { FtpClient, type FtpClientEvents } from './client.js';
+export { connect } from './connect.js';
+export { fromBuffer, toBuffer } from './streams.js';
+export type { LogEntry } from './control.js';
+export * from './errors.js';
+export type { ConnectOptions, CallOptions, TransferOptions, DownloadOptions, UploadOptions, ListOptions } from './options.js';
+export type { FtpReply } from './reply.js';
+export { ReplyParser, ReplyParseError } from './reply.js';
+export type { TransferProgress } from './transfer.js';
+export { parseFtpUrl, type ParsedFtpUrl } from './url.js';
+export * from './listing/index.js';

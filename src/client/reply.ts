@@ -1,0 +1,106 @@
+/**
+ * Incremental parser of FTP replies (RFC 959 section 4.2). It is pure: feed it
+ * text chunks as they arrive from the socket, in any split, and it returns the
+ * complete replies found so far, keeping any partial line for the next chunk.
+ */
+
+/** One complete server reply. */
+export interface FtpReply {
+  /** Three-digit reply code. */
+  code: number;
+  /** Reply text: the message of each line without the code prefix, joined by `\n`. */
+  message: string;
+  /** The raw lines as received, without line terminators. */
+  lines: string[];
+}
+
+/** Options for {@link ReplyParser}. */
+export interface ReplyParserOptions {
+  /** Longest accepted line in characters; longer lines are a protocol error. */
+  maxLineLength?: number;
+  /** Most lines accepted in one multi-line reply. */
+  maxLines?: number;
+}
+
+const CODE_LINE = /^(\d{3})([ -]?)(.*)$/s;
+
+/** Error thrown by {@link ReplyParser} for malformed or oversized input. */
+export class ReplyParseError extends Error {
+  override name = 'ReplyParseError';
+}
+
+/**
+ * Stateful, incremental reply parser. Lines end in CRLF or a bare LF. A
+ * multi-line reply starts with `ddd-` and ends with a line `ddd ` (same
+ * code); lines in between are kept verbatim.
+ */
+export class ReplyParser {
+  private buffer = '';
+  private pending: { code: string; lines: string[]; texts: string[] } | undefined;
+  private readonly maxLineLength: number;
+  private readonly maxLines: number;
+
+  constructor(options: ReplyParserOptions = {}) {
+    this.maxLineLength = options.maxLineLength ?? 8192;
+    this.maxLines = options.maxLines ?? 100_000;
+  }
+
+  /** Feeds a chunk and returns every reply it completes (possibly none). */
+  push(chunk: string): FtpReply[] {
+    this.buffer += chunk;
+    const replies: FtpReply[] = [];
+    let start = 0;
+    for (;;) {
+      const nl = this.buffer.indexOf('\n', start);
+      if (nl < 0) break;
+      let line = this.buffer.slice(start, nl);
+      if (line.endsWith('\r')) line = line.slice(0, -1);
+      start = nl + 1;
+      if (line.length > this.maxLineLength) throw new ReplyParseError('reply line too long');
+      const reply = this.line(line);
+      if (reply) replies.push(reply);
+    }
+    this.buffer = this.buffer.slice(start);
+    if (this.buffer.length > this.maxLineLength) throw new ReplyParseError('reply line too long');
+    return replies;
+  }
+
+  /** True when a partial reply or line is buffered. */
+  get hasPartial(): boolean {
+    return this.buffer.length > 0 || this.pending !== undefined;
+  }
+
+  private line(line: string): FtpReply | undefined {
+    const m = CODE_LINE.exec(line);
+    if (this.pending) {
+      const p = this.pending;
+      p.lines.push(line);
+      if (p.lines.length > this.maxLines) throw new ReplyParseError('multi-line reply too long');
+      if (m && m[1] === p.code && m[2] !== '-') {
+        p.texts.push(m[3] ?? '');
+        this.pending = undefined;
+        return { code: Number(p.code), message: p.texts.join('\n'), lines: p.lines };
+      }
+      // Intermediate lines: strip a leading "ddd-" if the server repeats it.
+      p.texts.push(m && m[1] === p.code ? (m[3] ?? '') : line.replace(/^ /, ''));
+      return undefined;
+    }
+    if (!m || (m[2] === '' && (m[3] ?? '') !== '')) {
+      throw new ReplyParseError(`malformed reply line: ${JSON.stringify(line.slice(0, 80))}`);
+    }
+    const code = m[1] ?? '';
+    if (m[2] === '-') {
+      this.pending = { code, lines: [line], texts: [m[3] ?? ''] };
+      return undefined;
+    }
+    return { code: Number(code), message: m[3] ?? '', lines: [line] };
+  }
+}
+
+/** Reply class helpers (the first digit of the code). */
+export const replyKind = {
+  preliminary: (code: number): boolean => code >= 100 && code < 200,
+  completion: (code: number): boolean => code >= 200 && code < 300,
+  intermediate: (code: number): boolean => code >= 300 && code < 400,
+  negative: (code: number): boolean => code >= 400,
+};
