@@ -1,0 +1,92 @@
+/**
+ * The `wharf` command line: server commands here, client commands from
+ * ./client. Errors the user can fix print one line and exit 2.
+ */
+import { createInterface } from 'node:readline';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { ConfigError, loadConfigFile, checkConfigPaths } from '../config/load.js';
+import { hashPassword } from '../auth/password.js';
+import { registerClientCommands } from './client/index.js';
+import { serve } from './serve.js';
+
+function parsePort(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
+  return Number(text);
+}
+
+/** Reads one line from stdin, without echo on a terminal. */
+async function readSecretLine(prompt: string): Promise<string> {
+  const tty = process.stdin.isTTY;
+  if (tty) process.stderr.write(prompt);
+  const rl = createInterface({ input: process.stdin, terminal: false });
+  if (tty) process.stdin.setRawMode?.(false);
+  return new Promise((resolve) => {
+    let got = false;
+    rl.once('line', (line) => {
+      got = true;
+      rl.close();
+      resolve(line);
+    });
+    rl.once('close', () => {
+      if (!got) resolve('');
+    });
+  });
+}
+
+function buildProgram(setCode: (n: number) => void): Command {
+  const program = new Command('wharf')
+    .description('Wharf: an FTP/FTPS server and client')
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(`wharf: ${str.replace(/^error: /, '').trim()}\n`) });
+
+  program
+    .command('serve')
+    .description('run the FTP server (default: anonymous, read-only, ./public on 127.0.0.1:2121)')
+    .option('-c, --config <file>', 'TOML config file')
+    .option('-p, --port <n>', 'control port (overrides server.port)', parsePort)
+    .option('-H, --host <addr>', 'listen address (overrides server.host)')
+    .option('-r, --root <dir>', 'anonymous root (default ./public)')
+    .action(async (opts) => setCode(await serve(opts)));
+
+  program
+    .command('hash-password')
+    .description('read a password from stdin, print a hash for [[users]] password')
+    .action(async () => {
+      const password = await readSecretLine('Password: ');
+      if (password === '') throw new ConfigError(['hash-password: no password given on stdin']);
+      process.stdout.write((await hashPassword(password)) + '\n');
+      setCode(0);
+    });
+
+  program
+    .command('check-config')
+    .description('validate a config file')
+    .requiredOption('-c, --config <file>', 'TOML config file')
+    .action(async (opts: { config: string }) => {
+      const config = await loadConfigFile(opts.config);
+      const problems = await checkConfigPaths(config);
+      if (problems.length > 0) throw new ConfigError(problems.map((p) => `${opts.config}: ${p}`));
+      process.stdout.write(`${opts.config}: OK\n`);
+      setCode(0);
+    });
+
+  registerClientCommands(program);
+  return program;
+}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = buildProgram((n) => (code = n));
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof ConfigError) {
+      for (const p of err.problems) process.stderr.write(`wharf: ${p}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * `wharf serve`: builds the config (file, flags, or the zero-config
+ * default), starts the server, prints the listening line, and shuts down
+ * gracefully on SIGTERM/SIGINT.
+ */
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { buildConfig, checkConfigPaths, ConfigError, loadConfigFile, type WharfConfig } from '../config/load.js';
+import { FtpServer } from '../server/server.js';
+import { createLogger } from '../server/events/log.js';
+
+/** Flags of `wharf serve`. */
+export interface ServeOptions {
+  config?: string;
+  port?: number;
+  host?: string;
+  root?: string;
+}
+
+const DEFAULT_README = `This directory is served by Wharf, anonymously and read-only.
+Put the files you want to publish here.
+`;
+
+/** Creates the default root with a short README when it does not exist. */
+async function ensureDefaultRoot(root: string): Promise<void> {
+  const exists = await stat(root).then(
+    () => true,
+    () => false,
+  );
+  if (exists) return;
+  await mkdir(root, { recursive: true });
+  await writeFile(resolve(root, 'README'), DEFAULT_README);
+}
+
+/** The config `serve` runs with. */
+export async function serveConfig(opts: ServeOptions): Promise<WharfConfig> {
+  let config: WharfConfig;
+  if (opts.config) {
+    config = await loadConfigFile(opts.config);
+    if (opts.root) {
+      if (!config.anonymous) throw new ConfigError(['--root: the config has no [anonymous] section to serve it']);
+      config.anonymous.root = resolve(opts.root);
+    }
+  } else {
+    const root = resolve(opts.root ?? 'public');
+    if (!opts.root) await ensureDefaultRoot(root);
+    config = buildConfig({ anonymous: { enabled: true, root } }, process.cwd());
+  }
+  if (opts.port !== undefined) config.server.port = opts.port;
+  if (opts.host !== undefined) config.server.host = opts.host;
+  const problems = await checkConfigPaths(config);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Runs the server until a signal; returns the exit code. */
+export async function serve(opts: ServeOptions): Promise<number> {
+  const config = await serveConfig(opts);
+  const logger = createLogger(config.log.level);
+  const server = new FtpServer(config, { logger });
+  try {
+    await server.listen();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const where = `${config.server.host}:${config.server.port}`;
+    if (code === 'EADDRINUSE') throw new ConfigError([`server.port: ${where} is already in use`]);
+    if (code === 'EACCES') throw new ConfigError([`server.port: permission denied to listen on ${where}`]);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new ConfigError([`server.host: cannot listen on ${config.server.host}`]);
+    throw err;
+  }
+  const { address, port } = server.address;
+  process.stdout.write(`wharf listening on ftp://${urlHost(address)}:${port}\n`);
+  await new Promise<void>((done) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      logger.info({ event: 'shutdown', signal }, 'shutting down');
+      void server.close().then(done);
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  return 0;
+}

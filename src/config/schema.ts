@@ -1,0 +1,101 @@
+/**
+ * The TOML configuration (see CONTRACT.md), as a zod schema with defaults.
+ * Unknown keys are errors, so a typo never silently does nothing.
+ */
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+const seconds = z.number().int().min(1).max(86400);
+
+/** The permissions a user may be given. */
+export const PERMISSIONS = ['list', 'read', 'write', 'append', 'delete', 'mkdir', 'rmdir', 'rename'] as const;
+
+/** One permission. */
+export type Permission = (typeof PERMISSIONS)[number];
+
+const serverSchema = z
+  .strictObject({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: port.default(2121),
+    passive_ports: z
+      .tuple([port.min(1), port.min(1)])
+      .refine(([a, b]) => a <= b, 'the first port must not be above the second')
+      .optional(),
+    passive_address: z.ipv4().optional(),
+    max_connections: z.number().int().min(1).default(1000),
+    max_connections_per_ip: z.number().int().min(1).default(20),
+    idle_timeout: seconds.default(300),
+    data_timeout: seconds.default(60),
+    login_timeout: seconds.default(30),
+    max_login_failures: z.number().int().min(1).default(3),
+    banner: z.string().default('Wharf FTP server ready.'),
+    allow_foreign_data_address: z.boolean().default(false),
+    shutdown_grace: z.number().min(0).max(600).default(5),
+  })
+  .prefault({});
+
+const tlsSchema = z
+  .strictObject({
+    cert: z.string().min(1),
+    key: z.string().min(1),
+    implicit_port: port.optional(),
+    require: z.enum(['none', 'users', 'all']).default('none'),
+    require_session_reuse: z.boolean().default(true),
+  })
+  .optional();
+
+const anonymousSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    root: z.string().min(1).default('./public'),
+    upload_dir: z
+      .string()
+      .min(1)
+      .refine((s) => !s.split(/[\\/]/).includes('..'), 'must stay inside root')
+      .optional(),
+    max_connections: z.number().int().min(1).default(50),
+    require_email: z.boolean().default(false),
+    max_rate: z.number().int().min(0).default(0),
+  })
+  .optional();
+
+const userSchema = z.strictObject({
+  name: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[^\s:]+$/, 'must not contain spaces or colons')
+    .refine((n) => !['anonymous', 'ftp'].includes(n.toLowerCase()), 'is reserved for anonymous access'),
+  password: z.string().regex(/^\$(scrypt)\$/, 'must be a hash from `wharf hash-password`'),
+  home: z.string().min(1),
+  permissions: z.array(z.enum(['*', ...PERMISSIONS])).default(['*']),
+  max_rate: z.number().int().min(0).default(0),
+  keep_partial_uploads: z.boolean().default(false),
+});
+
+const logSchema = z
+  .strictObject({
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    transfer_log: z.string().min(1).optional(),
+  })
+  .prefault({});
+
+/** The whole file. */
+export const configSchema = z
+  .strictObject({
+    server: serverSchema,
+    tls: tlsSchema,
+    anonymous: anonymousSchema,
+    users: z.array(userSchema).default([]),
+    log: logSchema,
+  })
+  .superRefine((c, ctx) => {
+    const names = new Set<string>();
+    c.users.forEach((u, i) => {
+      if (names.has(u.name)) ctx.addIssue({ code: 'custom', path: ['users', i, 'name'], message: `duplicate user "${u.name}"` });
+      names.add(u.name);
+    });
+  });
+
+/** The parsed config, before paths are resolved. */
+export type RawConfig = z.infer<typeof configSchema>;

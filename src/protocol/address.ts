@@ -1,0 +1,91 @@
+/**
+ * Data connection address encodings: PORT and PASV (RFC 959), EPRT and
+ * EPSV (RFC 2428).
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+
+/** A host and port for a data connection. */
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+function byte(s: string): number | null {
+  if (!/^\d{1,3}$/.test(s)) return null;
+  const n = Number(s);
+  return n <= 255 ? n : null;
+}
+
+/** Parses `h1,h2,h3,h4,p1,p2` (PORT argument, PASV reply). */
+export function parseHostPort(text: string): HostPort | null {
+  const parts = text.trim().split(',');
+  if (parts.length !== 6) return null;
+  const nums = parts.map((p) => byte(p.trim()));
+  if (nums.some((n) => n === null)) return null;
+  const [a, b, c, d, p1, p2] = nums as number[];
+  const port = (p1 as number) * 256 + (p2 as number);
+  if (port === 0) return null;
+  return { host: `${a}.${b}.${c}.${d}`, port };
+}
+
+/** Encodes an IPv4 address and port as `h1,h2,h3,h4,p1,p2`. */
+export function formatHostPort(host: string, port: number): string {
+  return `${host.split('.').join(',')},${port >> 8},${port & 255}`;
+}
+
+/** Text of a 227 reply. */
+export function formatPasvReply(host: string, port: number): string {
+  return `Entering Passive Mode (${formatHostPort(host, port)}).`;
+}
+
+/** Text of a 229 reply. */
+export function formatEpsvReply(port: number): string {
+  return `Entering Extended Passive Mode (|||${port}|)`;
+}
+
+/** Result of parsing EPRT: an address, or why it was refused. */
+export type EprtResult =
+  | { ok: true; family: 1 | 2; host: string; port: number }
+  | { ok: false; reason: 'syntax' | 'protocol' };
+
+/** Parses the EPRT argument `<d>proto<d>address<d>port<d>`. */
+export function parseEprt(arg: string): EprtResult {
+  const d = arg.charAt(0);
+  if (d === '' || d.charCodeAt(0) < 33 || d.charCodeAt(0) > 126) return { ok: false, reason: 'syntax' };
+  const parts = arg.split(d);
+  if (parts.length !== 5 || parts[0] !== '' || parts[4] !== '') return { ok: false, reason: 'syntax' };
+  const [, proto, host = '', portText = ''] = parts;
+  if (proto !== '1' && proto !== '2') return { ok: false, reason: 'protocol' };
+  if (!/^\d{1,5}$/.test(portText)) return { ok: false, reason: 'syntax' };
+  const port = Number(portText);
+  if (port < 1 || port > 65535) return { ok: false, reason: 'syntax' };
+  const family = proto === '1' ? 1 : 2;
+  if (family === 1 ? !isIPv4(host) : !isIPv6(host)) return { ok: false, reason: 'syntax' };
+  return { ok: true, family, host, port };
+}
+
+/** Formats an EPRT argument. */
+export function formatEprt(host: string, port: number): string {
+  return `|${isIPv6(host) ? 2 : 1}|${host}|${port}|`;
+}
+
+/** Parses the port out of a 229 reply text `(|||port|)`. */
+export function parseEpsvReply(text: string): number | null {
+  const m = /\((.)\1\1(\d{1,5})\1\)/.exec(text);
+  if (!m) return null;
+  const port = Number(m[2]);
+  return port > 0 && port < 65536 ? port : null;
+}
+
+/** Parses the host and port out of a 227 reply text. */
+export function parsePasvReply(text: string): HostPort | null {
+  const m = /(\d{1,3}(?:,\d{1,3}){5})/.exec(text);
+  return m ? parseHostPort(m[1] as string) : null;
+}
+
+/** Strips the IPv4-mapped prefix `::ffff:` that dual-stack sockets report. */
+export function normalizeAddress(address: string | undefined): string {
+  if (!address) return '';
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return m ? (m[1] as string) : address;
+}

@@ -1,0 +1,51 @@
+/**
+ * Machine listings (RFC 3659 section 7): MLSD lines and the MLST reply
+ * body. Facts are `name=value;` pairs, then one space, then the name.
+ */
+import { formatTimeVal, type EntryFacts } from './facts.js';
+
+/** The facts this server can report, in the order FEAT lists them. */
+export const MLST_FACTS = ['type', 'size', 'modify', 'perm', 'unique'] as const;
+
+/** One fact name. */
+export type MlstFact = (typeof MLST_FACTS)[number];
+
+/** The FEAT line: every supported fact, the enabled ones starred. */
+export function mlstFeature(enabled: ReadonlySet<MlstFact>): string {
+  return `MLST ${MLST_FACTS.map((f) => `${f}${enabled.has(f) ? '*' : ''};`).join('')}`;
+}
+
+/**
+ * Parses the argument of `OPTS MLST a;b;`: the supported facts it names
+ * (unknown ones are ignored, as RFC 3659 says).
+ */
+export function parseMlstOpts(arg: string): Set<MlstFact> {
+  const wanted = arg.split(';').map((s) => s.trim().toLowerCase());
+  return new Set(MLST_FACTS.filter((f) => wanted.includes(f)));
+}
+
+/** Kind of entry for the `type` fact: the listed dir itself, its parent, or an entry. */
+export type MlsxRole = 'entry' | 'cdir' | 'pdir';
+
+/**
+ * The facts of one entry, then a space and the name. `perm` is computed by
+ * the caller from the session's permissions (RFC 3659 section 7.5.5).
+ */
+export function formatMlsxLine(
+  entry: EntryFacts,
+  perm: string,
+  facts: ReadonlySet<MlstFact>,
+  displayName = entry.name,
+  role: MlsxRole = 'entry',
+): string {
+  let out = '';
+  if (facts.has('type')) {
+    const t = role !== 'entry' ? role : entry.type === 'dir' ? 'dir' : entry.type === 'file' ? 'file' : 'OS.unix=other';
+    out += `type=${t};`;
+  }
+  if (facts.has('size') && entry.type !== 'dir') out += `size=${entry.size};`;
+  if (facts.has('modify')) out += `modify=${formatTimeVal(entry.mtime)};`;
+  if (facts.has('perm')) out += `perm=${perm};`;
+  if (facts.has('unique') && entry.unique) out += `unique=${entry.unique};`;
+  return `${out} ${displayName}`;
+}

@@ -1,0 +1,143 @@
+/**
+ * File transfers: RETR, STOR, STOU, APPE and ABOR (RFC 959), with REST
+ * offsets, TYPE A conversion and bandwidth caps.
+ */
+import { randomBytes } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { reply, type Reply } from '../../protocol/reply.js';
+import { AsciiDecoder, AsciiEncoder } from '../../protocol/typeA.js';
+import { FtpReplyError } from '../../errors/index.js';
+import { VfsError } from '../../vfs/errors.js';
+import { baseName, joinPath } from '../../vfs/path.js';
+import type { Upload, WriteMode } from '../../vfs/types.js';
+import { Throttle } from '../data/throttle.js';
+import type { AuthedContext, CommandSpec } from '../session/types.js';
+import { runTransfer } from './runner.js';
+
+/** A Transform applying a stateful chunk converter. */
+function converter(fn: (chunk: Buffer) => Buffer, flush?: () => Buffer): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _e, done: TransformCallback) {
+      done(null, fn(chunk));
+    },
+    flush(done: TransformCallback) {
+      const tail = flush?.();
+      done(null, tail && tail.length > 0 ? tail : undefined);
+    },
+  });
+}
+
+/** The middle of a pipeline: ASCII conversion and throttling, when needed. */
+function middle(ctx: AuthedContext, direction: 'o' | 'i'): Transform[] {
+  const stages: Transform[] = [];
+  if (ctx.session.type === 'A') {
+    if (direction === 'o') {
+      const enc = new AsciiEncoder();
+      stages.push(converter((c) => enc.encode(c)));
+    } else {
+      const dec = new AsciiDecoder();
+      stages.push(converter((c) => dec.decode(c), () => dec.end()));
+    }
+  }
+  if (ctx.account.maxRate > 0) stages.push(new Throttle(ctx.account.maxRate));
+  return stages;
+}
+
+function modeName(ctx: AuthedContext): string {
+  return ctx.session.type === 'A' ? 'ASCII' : 'BINARY';
+}
+
+async function retr(ctx: AuthedContext): Promise<Reply> {
+  const path = ctx.path(ctx.arg, 'read');
+  const st = await ctx.vfs.stat(path);
+  if (st.type !== 'file') throw new FtpReplyError(550, 'Failed to open file: not a plain file.');
+  const offset = ctx.session.restOffset;
+  if (offset > st.size) throw new VfsError('bad-offset');
+  const source = await ctx.vfs.read(path, offset);
+  return runTransfer(ctx, {
+    opening: `Opening ${modeName(ctx)} mode data connection for ${baseName(path)} (${st.size} bytes).`,
+    path,
+    direction: 'o',
+    run: (data, signal, count) => {
+      source.on('data', (c: Buffer) => count(c.length));
+      return pipeline([source, ...middle(ctx, 'o'), data], { signal });
+    },
+    discard: async () => void source.destroy(),
+  });
+}
+
+/** Receives an upload into `upload`, committing it only after a complete transfer. */
+function receive(ctx: AuthedContext, path: string, upload: Upload, opening: string, done?: string): Promise<Reply> {
+  return runTransfer(ctx, {
+    opening,
+    path,
+    direction: 'i',
+    done,
+    run: (data, signal, count) => {
+      data.on('data', (c: Buffer) => count(c.length));
+      return pipeline([data, ...middle(ctx, 'i'), upload.stream], { signal });
+    },
+    commit: () => upload.commit(),
+    discard: () => upload.abort(),
+  });
+}
+
+async function startUpload(ctx: AuthedContext, path: string, mode: WriteMode): Promise<Upload> {
+  try {
+    return await ctx.vfs.write(path, mode);
+  } catch (err) {
+    if (err instanceof VfsError && err.code === 'exists') throw new FtpReplyError(553, 'Could not create file: it already exists and may not be overwritten.');
+    throw err;
+  }
+}
+
+async function stor(ctx: AuthedContext): Promise<Reply> {
+  const path = ctx.path(ctx.arg, 'write');
+  const offset = ctx.session.restOffset;
+  const createOnly = ctx.account.access.createOnly(path);
+  if (createOnly && offset > 0) throw new FtpReplyError(550, 'Permission denied: resuming uploads is not allowed here.');
+  const mode: WriteMode = createOnly ? { kind: 'create-new' } : offset > 0 ? { kind: 'offset', offset } : { kind: 'replace' };
+  const upload = await startUpload(ctx, path, mode);
+  return receive(ctx, path, upload, `Ok to send data (${modeName(ctx)} mode).`);
+}
+
+async function appe(ctx: AuthedContext): Promise<Reply> {
+  const path = ctx.path(ctx.arg, 'append');
+  if (ctx.account.access.createOnly(path)) throw new FtpReplyError(550, 'Permission denied.');
+  const upload = await startUpload(ctx, path, { kind: 'append' });
+  return receive(ctx, path, upload, `Ok to send data (${modeName(ctx)} mode), appending.`);
+}
+
+async function stou(ctx: AuthedContext): Promise<Reply> {
+  const base = ctx.arg.trim() === '' ? 'file' : baseName(ctx.path(ctx.arg, null)) || 'file';
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const name = `${base}.${randomBytes(4).toString('hex')}`;
+    const path = ctx.path(joinPath(ctx.session.cwd, name), 'write');
+    try {
+      const upload = await ctx.vfs.write(path, { kind: 'create-new' });
+      return receive(ctx, path, upload, `FILE: ${name}`, `Transfer complete (unique file name: ${name}).`);
+    } catch (err) {
+      if (!(err instanceof VfsError && err.code === 'exists')) throw err;
+    }
+  }
+  throw new FtpReplyError(452, 'Could not find a unique file name.');
+}
+
+function abor({ session }: AuthedContext): Reply {
+  if (session.abortedTransfer) {
+    session.abortedTransfer = false;
+    return reply(226, 'ABOR successful.');
+  }
+  session.data.reset();
+  return reply(225, 'No transfer to abort.');
+}
+
+/** The file transfer family. */
+export const fileCommands: CommandSpec[] = [
+  { verb: 'RETR', help: 'RETR <path>: download a file', needs: 'login', arg: 'required', handler: retr },
+  { verb: 'STOR', help: 'STOR <path>: upload a file', needs: 'login', arg: 'required', handler: stor },
+  { verb: 'STOU', help: 'STOU [<name>]: upload under a unique name', needs: 'login', arg: 'optional', handler: stou },
+  { verb: 'APPE', help: 'APPE <path>: append to a file', needs: 'login', arg: 'required', handler: appe },
+  { verb: 'ABOR', help: 'ABOR: abort the transfer in progress', needs: 'login', arg: 'none', handler: abor },
+];

@@ -1,0 +1,156 @@
+/**
+ * Directory listings: LIST and NLST (RFC 959), MLSD and MLST (RFC 3659),
+ * and STAT <path> on the control connection. Directories are read in
+ * batches and streamed, never held whole in memory.
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import picomatch from 'picomatch';
+import { reply, type Reply } from '../../protocol/reply.js';
+import { formatUnixLine } from '../../protocol/listing/unix.js';
+import { formatMlsxLine } from '../../protocol/listing/mlsx.js';
+import { FtpReplyError } from '../../errors/index.js';
+import { permFact } from '../../auth/access.js';
+import { baseName, joinPath, parentOf } from '../../vfs/path.js';
+import type { VfsStat } from '../../vfs/types.js';
+import type { AuthedContext, CommandSpec } from '../session/types.js';
+import { runTransfer } from './runner.js';
+
+/** What a LIST/NLST/STAT argument asks for. */
+interface ListTarget {
+  /** Virtual directory (or file) to list. */
+  path: string;
+  /** Glob on the names in `path`, if any. */
+  match: ((name: string) => boolean) | null;
+  /** Show names starting with a dot (`-a`). */
+  all: boolean;
+  /** Prefix for NLST names, as the client typed the directory. */
+  prefix: string;
+}
+
+const GLOB = /[*?[]/;
+
+/** Parses `[-flags] [path-or-glob]` as clients send to LIST and NLST. */
+export function parseListArg(ctx: AuthedContext, arg: string): ListTarget {
+  let rest = arg;
+  let all = false;
+  for (;;) {
+    const m = /^-([A-Za-z1]+)(?:\s+|$)/.exec(rest);
+    if (!m) break;
+    if ((m[1] as string).includes('a') || (m[1] as string).includes('A')) all = true;
+    rest = rest.slice(m[0].length);
+  }
+  const slash = rest.lastIndexOf('/');
+  const last = rest.slice(slash + 1);
+  if (GLOB.test(last)) {
+    const dirText = rest.slice(0, slash + 1);
+    const isMatch = picomatch(last, { dot: last.startsWith('.') });
+    return { path: ctx.path(dirText === '' ? '.' : dirText, 'list'), match: isMatch, all, prefix: dirText };
+  }
+  return { path: ctx.path(rest === '' ? '.' : rest, 'list'), match: null, all, prefix: '' };
+}
+
+/** Streams the entries of a target (or the target itself when it is a file), filtered. */
+async function* entries(ctx: AuthedContext, t: ListTarget): AsyncGenerator<VfsStat[]> {
+  const st = await ctx.vfs.stat(t.path);
+  if (st.type !== 'dir') {
+    yield [{ ...st, name: baseName(t.path) }];
+    return;
+  }
+  for await (const batch of ctx.vfs.list(t.path)) {
+    const shown = batch.filter((e) => (t.all || !e.name.startsWith('.')) && (!t.match || t.match(e.name)));
+    if (shown.length > 0) yield shown;
+  }
+}
+
+async function* longLines(ctx: AuthedContext, t: ListTarget): AsyncGenerator<string> {
+  const now = new Date();
+  for await (const batch of entries(ctx, t)) yield batch.map((e) => formatUnixLine(e, now) + '\r\n').join('');
+}
+
+async function* nameLines(ctx: AuthedContext, t: ListTarget, isFile: boolean): AsyncGenerator<string> {
+  for await (const batch of entries(ctx, t)) {
+    yield batch.map((e) => (isFile ? ctx.arg : t.prefix + e.name) + '\r\n').join('');
+  }
+}
+
+async function* mlsdLines(ctx: AuthedContext, dir: string): AsyncGenerator<string> {
+  const facts = ctx.session.mlstFacts;
+  const access = ctx.account.access;
+  const self = await ctx.vfs.stat(dir);
+  yield formatMlsxLine(self, permFact(access, dir, 'dir'), facts, '.', 'cdir') + '\r\n';
+  for await (const batch of ctx.vfs.list(dir)) {
+    yield batch.map((e) => formatMlsxLine(e, permFact(access, joinPath(dir, e.name), e.type), facts) + '\r\n').join('');
+  }
+}
+
+function sendLines(ctx: AuthedContext, lines: AsyncGenerator<string>, opening: string): Promise<Reply> {
+  return runTransfer(ctx, {
+    opening,
+    direction: 'o',
+    run: (data, signal) => pipeline(Readable.from(lines, { objectMode: false }), data, { signal }),
+  });
+}
+
+async function list(ctx: AuthedContext): Promise<Reply> {
+  const t = parseListArg(ctx, ctx.arg);
+  await ctx.vfs.stat(t.path);
+  return sendLines(ctx, longLines(ctx, t), 'Here comes the directory listing.');
+}
+
+async function nlst(ctx: AuthedContext): Promise<Reply> {
+  const t = parseListArg(ctx, ctx.arg);
+  const st = await ctx.vfs.stat(t.path);
+  if (st.type === 'dir' && t.match === null && ctx.arg.trim() !== '' && !/^-/.test(ctx.arg)) t.prefix = '';
+  return sendLines(ctx, nameLines(ctx, t, st.type !== 'dir'), 'Here comes the directory listing.');
+}
+
+async function mlsd(ctx: AuthedContext): Promise<Reply> {
+  const dir = ctx.path(ctx.arg === '' ? '.' : ctx.arg, 'list');
+  const st = await ctx.vfs.stat(dir);
+  if (st.type !== 'dir') return reply(501, 'MLSD needs a directory; use MLST for a file.');
+  return sendLines(ctx, mlsdLines(ctx, dir), 'Here comes the directory listing.');
+}
+
+async function mlst(ctx: AuthedContext): Promise<Reply> {
+  const path = ctx.path(ctx.arg === '' ? '.' : ctx.arg, null);
+  const a = ctx.account.access;
+  if (!a.allows('list', parentOf(path)) && !a.allows('list', path) && !a.allows('read', path)) {
+    throw new FtpReplyError(550, 'Permission denied.');
+  }
+  const st = await ctx.vfs.stat(path);
+  const line = formatMlsxLine(st, permFact(a, path, st.type), ctx.session.mlstFacts, path);
+  return reply(250, [`Listing ${path}`, line, 'End']);
+}
+
+/** STAT <path>: the LIST output on the control connection, streamed with backpressure. */
+export async function statPath(ctx: AuthedContext): Promise<Reply> {
+  const t = parseListArg(ctx, ctx.arg);
+  await ctx.vfs.stat(t.path);
+  const socket = ctx.session.socket;
+  socket.write(`213-Status of ${t.path.replace(/[\r\n]/g, ' ')}:\r\n`);
+  for await (const chunk of longLines(ctx, t)) {
+    const indented = ' ' + chunk.replace(/\r\n(?!$)/g, '\r\n ');
+    if (!socket.write(indented)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          socket.off('drain', done);
+          socket.off('close', done);
+          resolve();
+        };
+        socket.once('drain', done);
+        socket.once('close', done);
+      });
+    }
+    if (socket.destroyed) return reply(213, 'End of status.');
+  }
+  return reply(213, 'End of status.');
+}
+
+/** The listing family. */
+export const listingCommands: CommandSpec[] = [
+  { verb: 'LIST', help: 'LIST [<path>]: long listing (ls -l format)', needs: 'login', arg: 'optional', handler: list },
+  { verb: 'NLST', help: 'NLST [<path|glob>]: names only', needs: 'login', arg: 'optional', handler: nlst },
+  { verb: 'MLSD', help: 'MLSD [<dir>]: machine listing of a directory', needs: 'login', arg: 'optional', handler: mlsd },
+  { verb: 'MLST', help: 'MLST [<path>]: machine facts of one entry', needs: 'login', arg: 'optional', handler: mlst },
+];

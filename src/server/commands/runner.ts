@@ -1,0 +1,118 @@
+/**
+ * The life of one data transfer: open the data connection, send 150, run
+ * the stream pipeline, and only when it has ended (file closed, socket
+ * flushed) send 226; 425/426/451/452 otherwise. Logs a summary and an
+ * xferlog line.
+ */
+import type { Duplex } from 'node:stream';
+import { reply, type Reply } from '../../protocol/reply.js';
+import { VfsError } from '../../vfs/errors.js';
+import { DataConnectionError } from '../data/channel.js';
+import type { AuthedContext } from '../session/types.js';
+
+/** What a transfer does once its data connection is open. */
+export interface TransferJob {
+  /** Text of the 150 reply. */
+  opening: string;
+  /** For STAT, logs and the xferlog; undefined for listings. */
+  path?: string;
+  direction: 'o' | 'i';
+  /** Moves the bytes; `count` is called with each chunk's size. */
+  run(data: Duplex, signal: AbortSignal, count: (n: number) => void): Promise<void>;
+  /** After a good transfer, before 226 (e.g. commit an upload). */
+  commit?(): Promise<void>;
+  /** After a failed one (e.g. discard an upload). */
+  discard?(): Promise<void>;
+  /** Text of the 226 reply. */
+  done?: string;
+}
+
+function isDataError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ETIMEDOUT';
+}
+
+/** Runs a transfer and returns its final reply. */
+export async function runTransfer(ctx: AuthedContext, job: TransferJob): Promise<Reply> {
+  const { session } = ctx;
+  if (!session.data.ready) {
+    await job.discard?.();
+    return reply(425, 'Use PORT, PASV, EPRT or EPSV first.');
+  }
+  const controller = new AbortController();
+  let bytes = 0;
+  const started = performance.now();
+  session.abortedTransfer = false;
+  session.transfer = {
+    abort: () => controller.abort(),
+    bytes: () => bytes,
+    description: `${job.direction === 'o' ? 'sending' : 'receiving'} ${job.path ?? 'a listing'}`,
+  };
+  session.armTimer();
+  let data: Duplex | null = null;
+  let result: Reply;
+  let complete = false;
+  try {
+    data = await session.data.open(controller.signal);
+    session.send(reply(150, job.opening));
+    const timeoutMs = session.server.config.server.data_timeout * 1000;
+    (data as Duplex & { setTimeout?: (ms: number, cb: () => void) => void }).setTimeout?.(timeoutMs, () => controller.abort(new Error('data-timeout')));
+    await job.run(data, controller.signal, (n) => (bytes += n));
+    await job.commit?.();
+    complete = true;
+    result = reply(226, job.done ?? 'Transfer complete.');
+  } catch (err) {
+    await job.discard?.().catch(() => undefined);
+    result = failureReply(err, controller.signal);
+    if (controller.signal.aborted && controller.signal.reason?.message !== 'data-timeout') session.abortedTransfer = true;
+  } finally {
+    data?.destroy();
+    session.transfer = null;
+    session.armTimer();
+  }
+  logTransfer(ctx, job, bytes, (performance.now() - started) / 1000, complete);
+  return result;
+}
+
+function failureReply(err: unknown, signal: AbortSignal): Reply {
+  if (err instanceof DataConnectionError) return reply(425, err.message);
+  if (signal.aborted) {
+    if (signal.reason?.message === 'data-timeout') return reply(426, 'Data connection timed out; transfer aborted.');
+    return reply(426, 'Connection closed; transfer aborted.');
+  }
+  if (err instanceof VfsError && err.code === 'no-space') return reply(452, 'Insufficient storage space; transfer aborted.');
+  if (err instanceof VfsError && err.code !== 'io') return reply(550, 'Transfer failed: file unavailable.');
+  if (isDataError(err)) return reply(426, 'Connection closed; transfer aborted.');
+  return reply(451, 'Transfer aborted: local error in processing.');
+}
+
+function logTransfer(ctx: AuthedContext, job: TransferJob, bytes: number, seconds: number, complete: boolean): void {
+  const { session, account } = ctx;
+  if (job.path === undefined) return;
+  session.server.log.info(
+    {
+      event: 'transfer',
+      session: session.id,
+      remote: session.remoteAddress,
+      user: account.name,
+      direction: job.direction === 'o' ? 'download' : 'upload',
+      path: job.path,
+      bytes,
+      seconds: Math.round(seconds * 1000) / 1000,
+      complete,
+    },
+    'transfer',
+  );
+  session.server.transferLog?.write({
+    end: new Date(),
+    seconds,
+    remoteHost: session.remoteAddress,
+    bytes,
+    path: job.path,
+    ascii: session.type === 'A',
+    direction: job.direction,
+    anonymous: account.anonymous,
+    user: account.anonymous ? (account.ident ?? 'anonymous') : account.name,
+    complete,
+  });
+}

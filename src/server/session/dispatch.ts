@@ -1,0 +1,67 @@
+/**
+ * The dispatcher gate: the one place that enforces each command's spec
+ * (login state, argument shape), resolves paths through the jail, checks
+ * permissions, clears one-shot state and turns errors into replies.
+ */
+import { parseCommand } from '../../protocol/command.js';
+import { reply, type Reply } from '../../protocol/reply.js';
+import { FtpReplyError, toReply } from '../../errors/index.js';
+import { resolveVirtualPath } from '../../vfs/path.js';
+import type { Permission } from '../../config/schema.js';
+import type { AuthedContext, CommandContext, Handler, Session } from './types.js';
+
+const PERMISSION_NAMES: Record<Permission, string> = {
+  list: 'list directories',
+  read: 'download files',
+  write: 'upload files',
+  append: 'append to files',
+  delete: 'delete files',
+  mkdir: 'create directories',
+  rmdir: 'remove directories',
+  rename: 'rename files',
+};
+
+/** Handles one command line; returns the final reply, if any is left to send. */
+export async function dispatch(session: Session & { logFailure(v: string, a: string, r: Reply): void }, line: string): Promise<Reply | void> {
+  const parsed = parseCommand(line);
+  if (!parsed) return reply(500, 'Syntax error, command unrecognized.');
+  const { verb, arg } = parsed;
+  const spec = session.server.commands.get(verb);
+  let result: Reply | void;
+  if (!spec) result = reply(500, `Unknown command ${verb.slice(0, 8)}.`);
+  else if (spec.arg === 'none' && arg.trim() !== '') result = reply(501, `${verb} takes no argument.`);
+  else if (spec.arg === 'required' && arg === '') result = reply(501, `${verb} needs an argument.`);
+  else if (spec.needs === 'login' && session.login.kind !== 'logged-in') result = reply(530, 'Please login with USER and PASS.');
+  else {
+    try {
+      const ctx = spec.needs === 'login' ? authedContext(session, verb, arg) : { session, verb, arg };
+      result = await (spec.handler as Handler<CommandContext>)(ctx);
+    } catch (err) {
+      if (!(err instanceof FtpReplyError)) session.server.log.debug({ err, verb }, 'command error');
+      result = toReply(err, /^(CWD|XCWD|RMD|XRMD|MKD|XMKD|CDUP|XCUP)$/.test(verb) ? 'Directory' : 'File');
+    }
+  }
+  if (verb !== 'REST') session.restOffset = 0;
+  if (verb !== 'RNFR') session.renameFrom = null;
+  if (result) session.logFailure(verb, arg, result);
+  return result;
+}
+
+function authedContext(session: Session, verb: string, arg: string): AuthedContext {
+  if (session.login.kind !== 'logged-in') throw new FtpReplyError(530, 'Please login with USER and PASS.');
+  const account = session.login.account;
+  return {
+    session: session as AuthedContext['session'],
+    verb,
+    arg,
+    account,
+    vfs: account.vfs,
+    path(a: string, perm: Permission | null): string {
+      const p = resolveVirtualPath(session.cwd, a);
+      if (perm && !account.access.allows(perm, p)) {
+        throw new FtpReplyError(550, `Permission denied: this account may not ${PERMISSION_NAMES[perm]} here.`);
+      }
+      return p;
+    },
+  };
+}

@@ -1,0 +1,218 @@
+/**
+ * One control connection: reads lines, answers them in order through the
+ * command table, and owns the session's timers and data channel.
+ */
+import type { Socket } from 'node:net';
+import { LineDecoder } from '../../protocol/lineDecoder.js';
+import { parseCommand, redactCommand } from '../../protocol/command.js';
+import { formatReply, reply, type Reply } from '../../protocol/reply.js';
+import { normalizeAddress } from '../../protocol/address.js';
+import { MLST_FACTS, type MlstFact } from '../../protocol/listing/mlsx.js';
+import { DataChannel } from '../data/channel.js';
+import type { ServerContext } from '../context.js';
+import { dispatch } from './dispatch.js';
+import type { ActiveTransfer, LoginState, Session } from './types.js';
+
+const MAX_QUEUE = 64;
+const MAX_LINE = 4096;
+
+/** Verbs answered while a transfer runs, without waiting for it. */
+const URGENT = new Set(['ABOR', 'STAT']);
+
+/** A control connection and its state. */
+export class FtpSession implements Session {
+  login: LoginState = { kind: 'greeted' };
+  cwd = '/';
+  type: 'A' | 'I' = 'A';
+  restOffset = 0;
+  renameFrom: string | null = null;
+  epsvAll = false;
+  utf8 = true;
+  mlstFacts = new Set<MlstFact>(MLST_FACTS);
+  loginFailures = 0;
+  private current: ActiveTransfer | null = null;
+  private transferEndHooks: (() => boolean)[] = [];
+  abortedTransfer = false;
+  readonly remoteAddress: string;
+  readonly localAddress: string;
+  readonly data: DataChannel;
+
+  private readonly decoder = new LineDecoder(MAX_LINE);
+  private readonly queue: string[] = [];
+  private running = false;
+  private closed = false;
+  private timer: NodeJS.Timeout | null = null;
+  private loginTimer: NodeJS.Timeout | null = null;
+  /** Resolves when the session has ended, for graceful shutdown. */
+  readonly ended: Promise<void>;
+  private markEnded!: () => void;
+
+  constructor(
+    readonly id: number,
+    readonly socket: Socket,
+    readonly server: ServerContext,
+  ) {
+    this.remoteAddress = normalizeAddress(socket.remoteAddress);
+    this.localAddress = normalizeAddress(socket.localAddress);
+    this.ended = new Promise((resolve) => (this.markEnded = resolve));
+    const cfg = server.config.server;
+    this.data = new DataChannel({
+      pool: server.passivePool,
+      peerAddress: this.remoteAddress,
+      allowForeign: cfg.allow_foreign_data_address,
+      localAddress: this.localAddress,
+      timeoutMs: cfg.data_timeout * 1000,
+      onForeign: (from) => this.log.warn({ event: 'foreign-data-connection', from }, 'refused a passive data connection from another address'),
+    });
+  }
+
+  /** The transfer in progress, if any. */
+  get transfer(): ActiveTransfer | null {
+    return this.current;
+  }
+
+  set transfer(t: ActiveTransfer | null) {
+    this.current = t;
+    if (t === null) this.transferEndHooks = this.transferEndHooks.filter((hook) => !hook());
+  }
+
+  /** Calls `hook` after each transfer until it returns true. */
+  onTransferEnd(hook: () => boolean): void {
+    this.transferEndHooks.push(hook);
+  }
+
+  /** The session's logger. */
+  get log() {
+    return this.server.log;
+  }
+
+  /** Greets the client and starts reading. */
+  start(greeting: Reply): void {
+    this.socket.setNoDelay(true);
+    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.socket.on('error', () => undefined);
+    this.socket.on('close', () => this.cleanup());
+    this.send(greeting);
+    const seconds = this.server.config.server.login_timeout;
+    this.loginTimer = setTimeout(() => {
+      if (this.login.kind === 'logged-in') return;
+      this.log.info({ event: 'timeout', session: this.id, remote: this.remoteAddress, kind: 'login' }, 'login timed out');
+      this.terminate(`Login timeout (${seconds} seconds): closing control connection.`);
+    }, seconds * 1000);
+    this.loginTimer.unref();
+  }
+
+  send(r: Reply): void {
+    if (this.closed || this.socket.destroyed) return;
+    this.socket.write(formatReply(r));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.clearTimer();
+    this.socket.end();
+    // A peer that never reads its last replies must not hold the socket.
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+  }
+
+  /** Ends the session with a 421 (shutdown, timeouts). */
+  terminate(text: string): void {
+    this.send(reply(421, text));
+    this.transfer?.abort();
+    this.close();
+  }
+
+  private onData(chunk: Buffer): void {
+    for (const ev of this.decoder.push(chunk)) {
+      if (ev.kind === 'line') this.enqueue(ev.line);
+      else if (ev.kind === 'too-long') this.enqueue(null);
+      else {
+        this.log.warn({ event: 'flood', session: this.id, remote: this.remoteAddress }, 'command line flood; closing');
+        this.terminate('Command line too long; closing control connection.');
+        return;
+      }
+    }
+  }
+
+  /** Queues a line (null: a line that was too long). */
+  private enqueue(line: string | null): void {
+    if (this.closed) return;
+    if (line !== null && this.transfer) {
+      const verb = parseCommand(line)?.verb;
+      if (verb && URGENT.has(verb) && this.queue.length === 0) {
+        if (verb === 'ABOR') this.transfer.abort();
+        else if (line.trim().length === 4) {
+          this.send(reply(213, [`Status: ${this.transfer.description}`, `${this.transfer.bytes()} bytes transferred so far.`, 'End of status']));
+          return;
+        }
+      }
+    }
+    this.queue.push(line ?? '\0too-long');
+    if (this.queue.length >= MAX_QUEUE) this.socket.pause();
+    void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.queue.length > 0 && !this.closed) {
+        const line = this.queue.shift() as string;
+        if (this.queue.length < MAX_QUEUE / 2) this.socket.resume();
+        this.armTimer();
+        if (line === '\0too-long') {
+          this.send(reply(500, 'Command line too long.'));
+          continue;
+        }
+        const r = await dispatch(this, line);
+        if (r) this.send(r);
+        this.armTimer();
+      }
+    } catch (err) {
+      this.log.error({ err, session: this.id }, 'session failed');
+      this.terminate('Internal error; closing control connection.');
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Logs a command that failed (reply 4xx or 5xx). */
+  logFailure(verb: string, arg: string, r: Reply): void {
+    if (r.code < 400) return;
+    const user = this.login.kind === 'logged-in' ? this.login.account.name : undefined;
+    this.log.info({ event: 'command-failed', session: this.id, remote: this.remoteAddress, user, command: redactCommand(verb, arg), code: r.code }, r.lines.join(' '));
+  }
+
+  /**
+   * (Re)arms the idle timer once logged in; idle time does not run during a
+   * transfer. Before login, only the login timer (armed once at connect) runs.
+   */
+  armTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.closed || this.transfer || this.login.kind !== 'logged-in') return;
+    const seconds = this.server.config.server.idle_timeout;
+    this.timer = setTimeout(() => {
+      this.log.info({ event: 'timeout', session: this.id, remote: this.remoteAddress, kind: 'idle' }, 'session timed out');
+      this.terminate(`Idle timeout (${seconds} seconds): closing control connection.`);
+    }, seconds * 1000);
+    this.timer.unref();
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.loginTimer) clearTimeout(this.loginTimer);
+    this.timer = null;
+    this.loginTimer = null;
+  }
+
+  private cleanup(): void {
+    this.closed = true;
+    this.clearTimer();
+    this.transfer?.abort();
+    this.data.reset();
+    this.queue.length = 0;
+    this.markEnded();
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The types shared by the session and the command handlers.
+ */
+import type { Socket } from 'node:net';
+import type { Reply } from '../../protocol/reply.js';
+import type { MlstFact } from '../../protocol/listing/mlsx.js';
+import type { Vfs } from '../../vfs/types.js';
+import type { Access } from '../../auth/access.js';
+import type { Permission } from '../../config/schema.js';
+import type { DataChannel } from '../data/channel.js';
+import type { ServerContext } from '../context.js';
+
+/** Who is logged in. */
+export interface Account {
+  name: string;
+  anonymous: boolean;
+  vfs: Vfs;
+  access: Access;
+  /** Bytes per second per transfer; 0 for none. */
+  maxRate: number;
+  /** Gives back what the login took (the anonymous slot). */
+  release?: () => void;
+  /** For anonymous: the password given (the e-mail address), for logs. */
+  ident?: string;
+}
+
+/** The login state machine (RFC 959 section 6). */
+export type LoginState =
+  | { kind: 'greeted' }
+  | { kind: 'need-pass'; user: string }
+  | { kind: 'logged-in'; account: Account };
+
+/** A transfer in progress. */
+export interface ActiveTransfer {
+  abort(): void;
+  /** Bytes moved so far (for STAT). */
+  bytes(): number;
+  description: string;
+}
+
+/** Everything a handler may read or change in the session. */
+export interface Session {
+  readonly id: number;
+  readonly socket: Socket;
+  readonly remoteAddress: string;
+  readonly localAddress: string;
+  readonly server: ServerContext;
+  login: LoginState;
+  cwd: string;
+  type: 'A' | 'I';
+  /** One-shot: the REST offset for the next transfer. */
+  restOffset: number;
+  /** One-shot: the RNFR source for the next RNTO. */
+  renameFrom: string | null;
+  epsvAll: boolean;
+  utf8: boolean;
+  mlstFacts: Set<MlstFact>;
+  loginFailures: number;
+  readonly data: DataChannel;
+  transfer: ActiveTransfer | null;
+  /** Set when the last transfer ended through ABOR. */
+  abortedTransfer: boolean;
+  /** Sends a reply right away (for preliminary replies such as 150). */
+  send(r: Reply): void;
+  /** Re-arms the idle timer (after login, after a transfer). */
+  armTimer(): void;
+  /** Ends the session after the replies already queued. */
+  close(): void;
+}
+
+/** The session of a logged-in account. */
+export interface LoggedInSession extends Session {
+  login: { kind: 'logged-in'; account: Account };
+}
+
+/** What a handler gets. */
+export interface CommandContext {
+  session: Session;
+  verb: string;
+  arg: string;
+}
+
+/** What a handler of a logged-in command gets. */
+export interface AuthedContext extends CommandContext {
+  session: LoggedInSession;
+  account: Account;
+  vfs: Vfs;
+  /** Resolves a path argument against the cwd and checks `perm` on it; throws a reply error. */
+  path(arg: string, perm: Permission | null): string;
+}
+
+/** A handler: returns the final reply (or nothing when it sent it itself). */
+export type Handler<C extends CommandContext = CommandContext> = (ctx: C) => Promise<Reply | void> | Reply | void;
+
+/** The spec of one command verb; the dispatcher enforces it. */
+export interface CommandSpec {
+  verb: string;
+  /** HELP text: syntax and a few words. */
+  help: string;
+  /** 'any': works before login; 'login': needs login (530 otherwise). */
+  needs: 'any' | 'login';
+  /** Whether the argument is required, optional or forbidden. */
+  arg: 'none' | 'optional' | 'required';
+  /** Lines this command adds to FEAT, computed from the session's server. */
+  feat?: (s: Session) => string[];
+  handler: Handler<AuthedContext> | Handler<CommandContext>;
+}

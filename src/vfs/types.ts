@@ -1,0 +1,55 @@
+/**
+ * The virtual file system a session works on. Paths are virtual, absolute
+ * and normalised (`/`, `/pub/file.iso`), as `resolveVirtualPath` returns
+ * them; an implementation maps them inside its own root and must never
+ * reach outside it. Small enough that an object store can implement it.
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { EntryFacts } from '../protocol/listing/facts.js';
+
+/** One entry's metadata. */
+export type VfsStat = EntryFacts;
+
+/** How a write stream opens its target. */
+export type WriteMode =
+  /** Create or replace the file. */
+  | { kind: 'replace' }
+  /** Create a file that must not exist yet. */
+  | { kind: 'create-new' }
+  /** Append to the end (create if missing). */
+  | { kind: 'append' }
+  /** Keep the first `offset` bytes and write from there (REST + STOR). */
+  | { kind: 'offset'; offset: number };
+
+/** A pending upload: write the data into `stream`, then commit or abort. */
+export interface Upload {
+  stream: Writable;
+  /** Makes the data visible under the final name (atomic where possible). */
+  commit(): Promise<void>;
+  /** Throws the data away; the previous file, if any, stays as it was. */
+  abort(): Promise<void>;
+}
+
+/** Optional features, which feed FEAT. */
+export interface VfsCapabilities {
+  /** setMtime works (MFMT). */
+  setMtime: boolean;
+}
+
+/** The file system interface. All errors are `VfsError`s. */
+export interface Vfs {
+  readonly capabilities: VfsCapabilities;
+  /** Metadata of a path (symlinks inside the root are followed). */
+  stat(path: string): Promise<VfsStat>;
+  /** The entries of a directory, in batches, streamed. */
+  list(path: string): AsyncIterable<VfsStat[]>;
+  /** Reads a file from `start`. */
+  read(path: string, start: number): Promise<Readable>;
+  /** Starts an upload. */
+  write(path: string, mode: WriteMode): Promise<Upload>;
+  mkdir(path: string): Promise<void>;
+  rmdir(path: string): Promise<void>;
+  remove(path: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  setMtime(path: string, mtime: Date): Promise<void>;
+}
