@@ -1,0 +1,97 @@
+/**
+ * Starts a real Wharf server on 127.0.0.1, port 0, over temporary
+ * directories: an anonymous root with a drop box and a user with a home.
+ */
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildConfig, type WharfConfig } from '../../src/config/load.js';
+import { hashPassword } from '../../src/auth/password.js';
+import { FtpServer } from '../../src/server/server.js';
+import { createLogger } from '../../src/server/events/log.js';
+
+/** A running test server. */
+export interface TestServer {
+  server: FtpServer;
+  port: number;
+  host: string;
+  /** Temporary directory holding everything. */
+  dir: string;
+  /** Anonymous root. */
+  root: string;
+  /** Home of user `alice` (password `secret`, all permissions). */
+  aliceHome: string;
+  /** Home of user `reader` (password `secret`, list and read only). */
+  readerHome: string;
+  config: WharfConfig;
+  close(): Promise<void>;
+}
+
+let cachedHash: Promise<string> | null = null;
+
+/** The scrypt hash of "secret", computed once per test process. */
+export function secretHash(): Promise<string> {
+  cachedHash ??= hashPassword('secret');
+  return cachedHash;
+}
+
+/** Deep-merges plain objects (arrays and scalars replace). */
+function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const cur = out[k];
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur)
+        ? merge(cur as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
+  }
+  return out;
+}
+
+/**
+ * Starts a server. `overrides` is merged into the TOML-shaped config
+ * (e.g. `{ server: { max_connections: 2 } }`). The anonymous root holds
+ * `hello.txt`, `pub/data.bin` (64 KiB) and an `incoming` drop box.
+ */
+export async function startServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'wharf-test-'));
+  const root = join(dir, 'anon');
+  const aliceHome = join(dir, 'alice');
+  const readerHome = join(dir, 'reader');
+  await mkdir(join(root, 'pub'), { recursive: true });
+  await mkdir(join(root, 'incoming'), { recursive: true });
+  await mkdir(aliceHome, { recursive: true });
+  await mkdir(readerHome, { recursive: true });
+  await writeFile(join(root, 'hello.txt'), 'Hello, world!\n');
+  const data = Buffer.alloc(65536);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 8)) & 255;
+  await writeFile(join(root, 'pub', 'data.bin'), data);
+  await writeFile(join(readerHome, 'report.txt'), 'quarterly numbers\n');
+  const hash = await secretHash();
+  const base = {
+    server: { host: '127.0.0.1', port: 0 },
+    anonymous: { enabled: true, root, upload_dir: 'incoming' },
+    users: [
+      { name: 'alice', password: hash, home: aliceHome, permissions: ['*'] },
+      { name: 'reader', password: hash, home: readerHome, permissions: ['list', 'read'] },
+    ],
+    log: { level: process.env.WHARF_TEST_LOG ?? 'silent' },
+  };
+  const config = buildConfig(merge(base, overrides), dir);
+  const server = new FtpServer(config, { logger: createLogger(config.log.level) });
+  const addr = await server.listen();
+  return {
+    server,
+    port: addr.port,
+    host: addr.address,
+    dir,
+    root,
+    aliceHome,
+    readerHome,
+    config,
+    async close() {
+      await server.close(0);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
