@@ -40,6 +40,9 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
   private dataTls: tls.ConnectionOptions | undefined;
   private currentType: 'A' | 'I' | undefined;
   private tail: Promise<unknown> = Promise.resolve();
+  private tlsMode: 'explicit' | 'implicit' | undefined;
+  private tlsOptions: tls.ConnectionOptions | undefined;
+  private isLoggedIn = false;
 
   /** @internal Use {@link connect}. */
   constructor(ctrl: ControlConnection, options: ConnectOptions) {
@@ -65,35 +68,55 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
     return this.options;
   }
 
-  /** @internal Runs the login sequence; called by {@link connect}. */
+  /** @internal Sets up TLS on the control connection; called by {@link connect}. */
   async init(tlsOptions: tls.ConnectionOptions, mode: 'explicit' | 'implicit' | undefined, signal?: AbortSignal): Promise<void> {
-    if (mode === 'explicit') {
-      const r = await this.ctrl.command('AUTH TLS', this.timeout, signal);
-      if (r.code !== 234) throw new FtpTlsError(`server refused AUTH TLS (${r.code} ${r.message}); not falling back to clear text`);
-      try {
-        await this.ctrl.upgrade(tlsOptions, this.timeout);
-      } catch (err) {
-        this.ctrl.close();
-        throw new FtpTlsError(`TLS handshake failed: ${(err as Error).message}`);
-      }
+    this.tlsMode = mode;
+    this.tlsOptions = tlsOptions;
+    if (mode !== 'explicit') return;
+    const r = await this.ctrl.command('AUTH TLS', this.timeout, signal);
+    if (r.code !== 234) throw new FtpTlsError(`server refused AUTH TLS (${r.code} ${r.message}); not falling back to clear text`);
+    try {
+      await this.ctrl.upgrade(tlsOptions, this.timeout);
+    } catch (err) {
+      this.ctrl.close();
+      throw new FtpTlsError(`TLS handshake failed: ${(err as Error).message}`);
     }
-    await this.login(this.options.user ?? 'anonymous', this.options.password ?? 'anonymous@', signal);
-    if (mode) {
-      await this.expect('PBSZ 0', signal);
-      await this.expect('PROT P', signal);
-      this.dataTls = tlsOptions;
-    }
-    await this.loadFeatures(signal);
-    if (this.features.has('UTF8')) await this.ctrl.command('OPTS UTF8 ON', this.timeout, signal);
   }
 
-  private async login(user: string, password: string, signal?: AbortSignal): Promise<void> {
-    let r = await this.ctrl.command(`USER ${user}`, this.timeout, signal);
-    if (r.code === 331 || r.code === 332) r = await this.ctrl.command(`PASS ${password}`, this.timeout, signal);
-    if (r.code !== 230 && r.code !== 202) throw new FtpReplyError(r.code, r.message, r.code === 331 ? `USER ${user}` : 'PASS ****');
+  /** True after a successful {@link FtpClient.login}. */
+  get loggedIn(): boolean {
+    return this.isLoggedIn;
+  }
+
+  /**
+   * Logs in (USER, then PASS when the server asks for it), then sets up data
+   * protection (PBSZ 0, PROT P) under TLS and reads FEAT. `password` may be
+   * a function, called only if the server asks for a password. {@link connect}
+   * calls this unless `login: false`.
+   */
+  login(user = 'anonymous', password: string | (() => Promise<string>) = 'anonymous@', options?: CallOptions): Promise<void> {
+    return this.run(async () => {
+      const signal = this.signalFor(options);
+      let r = await this.ctrl.command(`USER ${user}`, this.timeout, signal);
+      if (r.code === 331 || r.code === 332) {
+        const pass = typeof password === 'string' ? password : await password();
+        r = await this.ctrl.command(`PASS ${pass}`, this.timeout, signal);
+      }
+      if (r.code !== 230 && r.code !== 202) throw new FtpReplyError(r.code, r.message, r.code === 331 ? `USER ${user}` : 'PASS ****');
+      if (this.tlsMode) {
+        await this.expect('PBSZ 0', signal);
+        await this.expect('PROT P', signal);
+        this.dataTls = this.tlsOptions;
+      }
+      await this.loadFeatures(signal);
+      if (this.features.has('UTF8')) await this.ctrl.command('OPTS UTF8 ON', this.timeout, signal);
+      this.currentType = undefined;
+      this.isLoggedIn = true;
+    });
   }
 
   private async loadFeatures(signal?: AbortSignal): Promise<void> {
+    this.features.clear();
     const r = await this.ctrl.command('FEAT', this.timeout, signal);
     if (r.code !== 211) return;
     for (const line of r.lines.slice(1, -1)) {
@@ -129,7 +152,10 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
    * Do not use it for commands that open data connections.
    */
   send(command: string, options?: CallOptions): Promise<FtpReply> {
-    return this.run(() => this.ctrl.command(command, this.timeout, this.signalFor(options)));
+    return this.run(async () => {
+      if (/^TYPE\b/i.test(command)) this.currentType = undefined;
+      return this.ctrl.command(command, this.timeout, this.signalFor(options));
+    });
   }
 
   /** The current remote directory (PWD). */
@@ -296,15 +322,16 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
       await this.setType(ascii ? 'A' : 'I', signal);
       if (offset > 0) await this.expect(`REST ${offset}`, signal);
       const counter = this.counter(remotePath, 'download', expected === undefined ? undefined : expected - offset, offset, options);
-      let sink: Writable;
-      if (typeof destination === 'string') {
-        if (offset > 0) await fs.promises.truncate(destination, offset);
-        sink = fs.createWriteStream(destination, { flags: offset > 0 ? 'a' : 'w' });
-      } else {
-        sink = destination;
-      }
       const end = typeof destination === 'string';
       await runTransfer(this.transferContext(signal), `RETR ${remotePath}`, async (socket) => {
+        // A local file is opened only once the server agreed to send: a refused RETR leaves nothing behind.
+        let sink: Writable;
+        if (typeof destination === 'string') {
+          if (offset > 0) await fs.promises.truncate(destination, offset);
+          sink = fs.createWriteStream(destination, { flags: offset > 0 ? 'a' : 'w' });
+        } else {
+          sink = destination;
+        }
         if (ascii) await pipeline(socket, counter, crlfToLf(), sink, { end });
         else await pipeline(socket, counter, sink, { end });
       });

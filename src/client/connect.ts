@@ -10,7 +10,8 @@ import { parseFtpUrl } from './url.js';
 /**
  * Connects and logs in. Accepts an `ftp://` or `ftps://` URL (credentials
  * in it are used; the path is ignored) or options; `overrides` win over the
- * URL.
+ * URL. With `login: false` the client is connected (and under TLS) but not
+ * logged in: call {@link FtpClient.login}.
  */
 export async function connect(target: string | ConnectOptions, overrides: Partial<ConnectOptions> = {}): Promise<FtpClient> {
   let options: ConnectOptions;
@@ -47,6 +48,7 @@ export async function connect(target: string | ConnectOptions, overrides: Partia
   client.greeting = greeting;
   try {
     await client.init(tlsOptions, mode, options.signal);
+    if (options.login !== false) await client.login(options.user, options.password, { signal: options.signal });
   } catch (err) {
     client.destroy();
     throw err;

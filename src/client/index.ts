@@ -10,3 +10,4 @@ export { ReplyParser, ReplyParseError } from './reply.js';
 export type { TransferProgress } from './transfer.js';
 export { parseFtpUrl, type ParsedFtpUrl } from './url.js';
 export * from './listing/index.js';
+export { mirrorDown, mirrorUp, MirrorError, type MirrorOptions, type MirrorResult } from './mirror.js';

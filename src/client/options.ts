@@ -31,6 +31,8 @@ export interface ConnectOptions {
   dataTimeout?: number;
   /** Cancels the connection attempt, and every later operation, when aborted. */
   signal?: AbortSignal;
+  /** Log in at connect (default true); false leaves it to {@link FtpClient.login}. */
+  login?: boolean;
   /** Receives the protocol dialogue; PASS arguments are masked. */
   log?: (entry: LogEntry) => void;
 }

@@ -24,6 +24,16 @@ function typeOf(fact: string | undefined): FileType | 'skip' {
   }
 }
 
+/** Turns an octal `unix.mode` fact (e.g. `0644`) into `rw-r--r--`. */
+function modeString(mode: string | undefined): string | undefined {
+  if (!mode || !/^[0-7]{3,4}$/.test(mode)) return undefined;
+  const bits = parseInt(mode, 8);
+  const flags = 'rwxrwxrwx';
+  let out = '';
+  for (let i = 0; i < 9; i++) out += bits & (1 << (8 - i)) ? flags[i] : '-';
+  return out;
+}
+
 /**
  * Parses one MLSD line (`fact=value;fact=value; name`). Returns undefined for
  * the `cdir`/`pdir` entries and for lines that are not facts.
@@ -51,7 +61,7 @@ export function parseMlsdLine(line: string): FileInfo | undefined {
     type,
     size,
     modifiedAt: modify ? parseMlsdTime(modify) : undefined,
-    permissions: facts.get('perm'),
+    permissions: modeString(facts.get('unix.mode')) ?? facts.get('perm'),
     raw: line,
   });
 }

@@ -4,7 +4,8 @@
  */
 import { reply, type Reply } from '../../protocol/reply.js';
 import { mlstFeature, parseMlstOpts } from '../../protocol/listing/mlsx.js';
-import type { AuthedContext, CommandContext, CommandSpec, Session } from '../session/types.js';
+import { authedContext } from '../session/dispatch.js';
+import type { CommandContext, CommandSpec, Session } from '../session/types.js';
 import { statPath } from './listing.js';
 
 function feat({ session }: CommandContext): Reply {
@@ -54,7 +55,7 @@ function serverStatus(session: Session): Reply {
 async function stat(ctx: CommandContext): Promise<Reply | void> {
   if (ctx.arg.trim() === '') return serverStatus(ctx.session);
   if (ctx.session.login.kind !== 'logged-in') return reply(530, 'Please login with USER and PASS.');
-  return statPath(ctx as AuthedContext);
+  return statPath(authedContext(ctx.session, ctx.verb, ctx.arg));
 }
 
 function site({ arg }: CommandContext): Reply {

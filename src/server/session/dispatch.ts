@@ -21,6 +21,12 @@ const PERMISSION_NAMES: Record<Permission, string> = {
   rename: 'rename files',
 };
 
+/**
+ * Commands that may stand between REST and the transfer it is for: clients
+ * send REST before or after setting up the data connection.
+ */
+const KEEPS_REST = new Set(['REST', 'PASV', 'EPSV', 'PORT', 'EPRT', 'TYPE', 'MODE', 'STRU', 'NOOP']);
+
 /** Handles one command line; returns the final reply, if any is left to send. */
 export async function dispatch(session: Session & { logFailure(v: string, a: string, r: Reply): void }, line: string): Promise<Reply | void> {
   const parsed = parseCommand(line);
@@ -41,13 +47,14 @@ export async function dispatch(session: Session & { logFailure(v: string, a: str
       result = toReply(err, /^(CWD|XCWD|RMD|XRMD|MKD|XMKD|CDUP|XCUP)$/.test(verb) ? 'Directory' : 'File');
     }
   }
-  if (verb !== 'REST') session.restOffset = 0;
+  if (!KEEPS_REST.has(verb)) session.restOffset = 0;
   if (verb !== 'RNFR') session.renameFrom = null;
   if (result) session.logFailure(verb, arg, result);
   return result;
 }
 
-function authedContext(session: Session, verb: string, arg: string): AuthedContext {
+/** The context of a logged-in command (throws 530 when not logged in). */
+export function authedContext(session: Session, verb: string, arg: string): AuthedContext {
   if (session.login.kind !== 'logged-in') throw new FtpReplyError(530, 'Please login with USER and PASS.');
   const account = session.login.account;
   return {

@@ -1,0 +1,201 @@
+/** The shell's command table: one entry per classic ftp(1) command. */
+import fs from 'node:fs';
+import path from 'node:path';
+import picomatch from 'picomatch';
+import { parseListLine } from '../../../client/index.js';
+import { hasGlob, splitRemote } from '../common.js';
+import { ShellError, type Shell } from './shell.js';
+
+/** One shell command. */
+export interface ShellCommand {
+  /** Short help, as `help NAME` prints it. */
+  help: string;
+  /** Usage shown when arguments are missing. */
+  usage?: string;
+  /** Minimum number of arguments. */
+  min?: number;
+  run(shell: Shell, args: string[]): Promise<void>;
+}
+
+function rate(bytes: number, ms: number): string {
+  const secs = ms / 1000;
+  const r = secs > 0 ? bytes / secs : bytes;
+  const [value, unit] = r >= 1e6 ? [r / 1e6, 'MB/s'] : [r / 1e3, 'kB/s'];
+  return `${bytes} bytes %s in ${secs.toFixed(2)} secs (${value.toFixed(1)} ${unit})`;
+}
+
+async function getFile(shell: Shell, remote: string, localArg?: string): Promise<void> {
+  const client = shell.need();
+  const local = localArg ?? splitRemote(remote).base;
+  shell.print(`local: ${local} remote: ${remote}`);
+  const started = Date.now();
+  const n = await client.download(remote, shell.local(local), { mode: shell.mode, signal: shell.controller.signal });
+  if (shell.verbose) shell.print(rate(n, Date.now() - started).replace('%s', 'received'));
+}
+
+async function putFile(shell: Shell, localArg: string, remoteArg?: string): Promise<void> {
+  const client = shell.need();
+  const remote = remoteArg ?? path.basename(localArg);
+  shell.print(`local: ${localArg} remote: ${remote}`);
+  const started = Date.now();
+  const n = await client.upload(shell.local(localArg), remote, { mode: shell.mode, signal: shell.controller.signal });
+  if (shell.verbose) shell.print(rate(n, Date.now() - started).replace('%s', 'sent'));
+}
+
+/** Remote names matching a pattern, matched here since many servers do not expand globs. */
+async function remoteMatches(shell: Shell, pattern: string, filesOnly: boolean): Promise<string[]> {
+  const client = shell.need();
+  if (!hasGlob(pattern)) return [pattern];
+  const { dir, base } = splitRemote(pattern);
+  const match = picomatch(base, { dot: base.startsWith('.') });
+  const entries = await client.list(dir, { signal: shell.controller.signal });
+  const prefix = dir ? `${dir.replace(/\/$/, '')}/` : '';
+  return entries.filter((e) => match(e.name) && (!filesOnly || e.type !== 'directory')).map((e) => prefix + e.name).sort();
+}
+
+/** Writes listing lines to a local file or the shell output. */
+function emit(shell: Shell, lines: string[], localFile: string | undefined): void {
+  if (localFile && localFile !== '-') fs.writeFileSync(shell.local(localFile), lines.map((l) => `${l}\n`).join(''));
+  else for (const l of lines) shell.print(l);
+}
+
+async function listing(shell: Shell, verb: 'LIST' | 'NLST', args: string[]): Promise<void> {
+  const client = shell.need();
+  const [target = '', localFile] = args;
+  const signal = shell.controller.signal;
+  const { dir, base } = splitRemote(target);
+  if (hasGlob(base)) {
+    const match = picomatch(base, { dot: base.startsWith('.') });
+    const lines = await client.listRaw(dir, { command: verb, signal });
+    emit(shell, lines.filter((l) => {
+      const name = verb === 'LIST' ? parseListLine(l)?.name : l.split('/').pop();
+      return name !== undefined && match(name);
+    }), localFile);
+    return;
+  }
+  emit(shell, await client.listRaw(target, { command: verb, signal }), localFile);
+}
+
+function toggle(shell: Shell, key: 'passive' | 'prompting' | 'verbose' | 'debug', label: string, arg?: string): void {
+  const value = arg === undefined ? !shell[key] : arg === 'on';
+  shell[key] = value;
+  if (key === 'passive' && shell.client) shell.client.passive = value;
+  shell.print(`${label} ${value ? 'on' : 'off'}.`);
+}
+
+async function setType(shell: Shell, mode: 'binary' | 'ascii'): Promise<void> {
+  shell.mode = mode;
+  if (shell.client) await shell.exposing(['TYPE'], () => shell.need().send(mode === 'binary' ? 'TYPE I' : 'TYPE A'));
+}
+
+/** The command table, by name. Aliases share entries. */
+export const COMMANDS: Record<string, ShellCommand> = {
+  open: { help: 'connect to remote ftp server', usage: 'open host [port] | open ftp://host[:port]', min: 1, run: (s, a) => s.open(a[0] ?? '', a[1]) },
+  user: { help: 'send new user information', usage: 'user username [password]', min: 1, run: (s, a) => s.login(a[0], a[1]) },
+  close: { help: 'terminate ftp session', run: (s) => s.close() },
+  ls: { help: 'list contents of remote directory', run: (s, a) => listing(s, 'NLST', a) },
+  dir: { help: 'list contents of remote directory', run: (s, a) => listing(s, 'LIST', a) },
+  cd: { help: 'change remote working directory', usage: 'cd remote-directory', min: 1, run: async (s, a) => { await s.need().cd(a[0] ?? ''); } },
+  cdup: { help: 'change remote working directory to parent directory', run: async (s) => { await s.need().cd('..'); } },
+  lcd: {
+    help: 'change local working directory',
+    run: async (s, a) => {
+      const target = s.local(a[0] ?? process.env.HOME ?? '/');
+      const st = await fs.promises.stat(target).catch(() => undefined);
+      if (!st?.isDirectory()) throw new ShellError(`local: ${a[0] ?? target}: No such directory`);
+      s.localDir = target;
+      s.print(`Local directory now ${target}`);
+    },
+  },
+  pwd: { help: 'print working directory on remote machine', run: (s) => s.exposing(['PWD'], async () => { await s.need().pwd(); }) },
+  get: { help: 'receive file', usage: 'get remote-file [local-file]', min: 1, run: (s, a) => getFile(s, a[0] ?? '', a[1]) },
+  put: { help: 'send one file', usage: 'put local-file [remote-file]', min: 1, run: (s, a) => putFile(s, a[0] ?? '', a[1]) },
+  mget: {
+    help: 'get multiple files', usage: 'mget remote-files', min: 1,
+    run: async (s, a) => {
+      for (const pattern of a) {
+        const names = await remoteMatches(s, pattern, true);
+        if (names.length === 0) s.print(`No match for ${pattern}.`);
+        for (const name of names) if (await s.confirm(`mget ${name}`)) await getFile(s, name, splitRemote(name).base);
+      }
+    },
+  },
+  mput: {
+    help: 'send multiple files', usage: 'mput local-files', min: 1,
+    run: async (s, a) => {
+      for (const pattern of a) {
+        let names = [pattern];
+        if (hasGlob(pattern)) {
+          const match = picomatch(pattern);
+          names = (await fs.promises.readdir(s.localDir, { withFileTypes: true })).filter((d) => d.isFile() && match(d.name)).map((d) => d.name).sort();
+          if (names.length === 0) s.print(`No match for ${pattern}.`);
+        }
+        for (const name of names) if (await s.confirm(`mput ${name}`)) await putFile(s, name, path.basename(name));
+      }
+    },
+  },
+  mkdir: { help: 'make directory on the remote machine', usage: 'mkdir directory-name', min: 1, run: async (s, a) => { await s.need().mkdir(a[0] ?? ''); } },
+  rmdir: { help: 'remove directory on the remote machine', usage: 'rmdir directory-name', min: 1, run: async (s, a) => { await s.need().removeDir(a[0] ?? ''); } },
+  delete: { help: 'delete remote file', usage: 'delete remote-file', min: 1, run: async (s, a) => { await s.need().remove(a[0] ?? ''); } },
+  mdelete: {
+    help: 'delete multiple files', usage: 'mdelete remote-files', min: 1,
+    run: async (s, a) => {
+      for (const pattern of a) {
+        const names = await remoteMatches(s, pattern, true);
+        if (names.length === 0) s.print(`No match for ${pattern}.`);
+        for (const name of names) if (await s.confirm(`mdelete ${name}`)) await s.need().remove(name);
+      }
+    },
+  },
+  rename: { help: 'rename file', usage: 'rename from-name to-name', min: 2, run: async (s, a) => { await s.need().rename(a[0] ?? '', a[1] ?? ''); } },
+  size: { help: 'show size of remote file', usage: 'size remote-file', min: 1, run: (s, a) => s.exposing(['SIZE', 'TYPE'], async () => { await s.need().size(a[0] ?? ''); }) },
+  binary: { help: 'set binary transfer type', run: (s) => setType(s, 'binary') },
+  ascii: { help: 'set ascii transfer type', run: (s) => setType(s, 'ascii') },
+  passive: { help: 'enter passive transfer mode', run: async (s, a) => toggle(s, 'passive', 'Passive mode', a[0]) },
+  prompt: { help: 'force interactive prompting on multiple commands', run: async (s, a) => toggle(s, 'prompting', 'Interactive mode', a[0]) },
+  verbose: { help: 'toggle verbose mode', run: async (s, a) => toggle(s, 'verbose', 'Verbose mode', a[0]) },
+  debug: { help: 'toggle/set debugging mode', run: async (s, a) => toggle(s, 'debug', 'Debugging', a[0]) },
+  quote: { help: 'send arbitrary ftp command', usage: 'quote line-to-send', min: 1, run: async (s, a) => { await s.exposing([...s.exposed, (a[0] ?? '').toUpperCase()], () => s.need().send(a.join(' '))); } },
+  status: {
+    help: 'show current status',
+    run: async (s) => {
+      s.print(s.client && !s.client.closed ? `Connected to ${s.host}.` : 'Not connected.');
+      if (s.client) s.print(`TLS: ${s.client.secure ? 'on' : 'off'}; logged in: ${s.client.loggedIn ? 'yes' : 'no'}`);
+      s.print(`Mode: stream; Type: ${s.mode}; Structure: file`);
+      s.print(`Passive mode: ${s.passive ? 'on' : 'off'}; Verbose: ${s.verbose ? 'on' : 'off'}; Debugging: ${s.debug ? 'on' : 'off'}`);
+      s.print(`Interactive (prompt): ${s.prompting ? 'on' : 'off'}`);
+      s.print(`Local directory: ${s.localDir}`);
+    },
+  },
+  help: {
+    help: 'print local help information',
+    run: async (s, a) => {
+      if (a.length === 0) {
+        s.print('Commands may be abbreviated.  Commands are:\n');
+        const names = Object.keys(COMMANDS).sort();
+        for (let i = 0; i < names.length; i += 5) s.print(names.slice(i, i + 5).map((n) => n.padEnd(15)).join('').trimEnd());
+        return;
+      }
+      for (const name of a) {
+        const cmd = lookup(name);
+        s.print(cmd ? `${name.padEnd(15)}${cmd.help}` : `?Invalid help command ${name}`);
+      }
+    },
+  },
+  quit: { help: 'terminate ftp session and exit', run: async (s) => { await s.close(); s.done = true; } },
+};
+COMMANDS['bye'] = COMMANDS['quit'] as ShellCommand;
+COMMANDS['exit'] = COMMANDS['quit'] as ShellCommand;
+COMMANDS['disconnect'] = COMMANDS['close'] as ShellCommand;
+COMMANDS['recv'] = COMMANDS['get'] as ShellCommand;
+COMMANDS['send'] = COMMANDS['put'] as ShellCommand;
+COMMANDS['?'] = COMMANDS['help'] as ShellCommand;
+COMMANDS['literal'] = COMMANDS['quote'] as ShellCommand;
+
+/** Finds a command by name or unambiguous prefix, as the classic client allows. */
+export function lookup(name: string): ShellCommand | undefined {
+  const exact = COMMANDS[name];
+  if (exact) return exact;
+  const candidates = new Set(Object.keys(COMMANDS).filter((n) => n.startsWith(name)).map((n) => COMMANDS[n]));
+  return candidates.size === 1 ? [...candidates][0] : undefined;
+}

@@ -1,0 +1,106 @@
+/** `wharf shell [URL]`: the interactive ftp> prompt (main loop and tab completion). */
+import fs from 'node:fs';
+import { FtpAbortError } from '../../../client/index.js';
+import { COMMANDS, lookup } from './commands.js';
+import { LineReader, splitArgs, type Completer } from './lines.js';
+import { Shell, type ShellCliOptions } from './shell.js';
+
+export type { ShellCliOptions } from './shell.js';
+
+const LOCAL_COMMANDS = new Set(['lcd', 'put', 'send', 'mput']);
+
+function completer(getShell: () => Shell | undefined, generation: () => number): Completer {
+  let cache: { key: string; names: string[] } | undefined;
+  return (line, callback) => {
+    const shell = getShell();
+    const words = line.split(/\s+/);
+    const last = words[words.length - 1] ?? '';
+    if (words.length <= 1) {
+      const hits = Object.keys(COMMANDS).filter((c) => c.startsWith(last)).sort();
+      callback(null, [hits, last]);
+      return;
+    }
+    if (!shell) { callback(null, [[], last]); return; }
+    const dirPart = last.includes('/') ? last.slice(0, last.lastIndexOf('/') + 1) : '';
+    if (LOCAL_COMMANDS.has(words[0] ?? '')) {
+      fs.promises.readdir(shell.local(dirPart || '.'), { withFileTypes: true }).then(
+        (ents) => callback(null, [ents.map((e) => dirPart + e.name + (e.isDirectory() ? '/' : '')).filter((n) => n.startsWith(last)), last]),
+        () => callback(null, [[], last]),
+      );
+      return;
+    }
+    const client = shell.client;
+    if (!client || client.closed || !client.loggedIn) { callback(null, [[], last]); return; }
+    const key = `${generation()}:${shell.host}:${dirPart}`;
+    const names = cache?.key === key ? Promise.resolve(cache.names) : (async () => {
+      shell.silent = true;
+      try {
+        const list = await client.list(dirPart);
+        const n = list.map((e) => dirPart + e.name + (e.type === 'directory' ? '/' : ''));
+        cache = { key, names: n };
+        return n;
+      } finally {
+        shell.silent = false;
+      }
+    })();
+    names.then((n) => callback(null, [n.filter((x) => x.startsWith(last)), last]), () => callback(null, [[], last]));
+  };
+}
+
+/** Runs the shell until `quit` or end of input. The exit code stays 0 unless the shell cannot start. */
+export async function shellCommand(url: string | undefined, options: ShellCliOptions): Promise<void> {
+  const interactive = Boolean(process.stdin.isTTY);
+  let shellRef: Shell | undefined;
+  let generation = 0;
+  const reader = new LineReader(process.stdin, process.stdout, interactive, completer(() => shellRef, () => generation));
+  const shell = new Shell({ input: process.stdin, output: process.stdout, interactive }, options, reader);
+  shellRef = shell;
+  let busy = false;
+  reader.onInterrupt = () => {
+    if (busy) shell.controller.abort();
+    else process.stdout.write('^C\n');
+  };
+  try {
+    if (url) await execute(shell, ['open', url]);
+    while (!shell.done) {
+      const line = await reader.line('ftp> ');
+      if (line === null) break;
+      const args = splitArgs(line);
+      if (args.length === 0) continue;
+      busy = true;
+      try {
+        await execute(shell, args);
+      } finally {
+        busy = false;
+        generation++;
+      }
+    }
+  } finally {
+    reader.close();
+    await shell.close().catch(() => undefined);
+  }
+}
+
+async function execute(shell: Shell, args: string[]): Promise<void> {
+  const [name = '', ...rest] = args;
+  const cmd = lookup(name);
+  if (!cmd) {
+    shell.print('?Invalid command.');
+    return;
+  }
+  if (rest.length < (cmd.min ?? 0)) {
+    shell.print(`usage: ${cmd.usage ?? name}`);
+    return;
+  }
+  shell.controller = new AbortController();
+  try {
+    await cmd.run(shell, rest);
+  } catch (err) {
+    if (err instanceof FtpAbortError || shell.controller.signal.aborted) {
+      shell.print('Transfer aborted; connection closed.');
+      shell.client = undefined;
+      return;
+    }
+    shell.report(err);
+  }
+}

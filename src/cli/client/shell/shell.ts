@@ -1,0 +1,197 @@
+/**
+ * The interactive `ftp>` shell's state: the connection, toggles (passive,
+ * prompt, verbose, debug, type), the local directory, and how server replies
+ * are echoed the way the classic client shows them.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { connect, FtpClient, FtpReplyError, parseFtpUrl, type LogEntry } from '../../../client/index.js';
+import { describeError, type CommonOptions } from '../common.js';
+import { lookupNetrc } from '../netrc.js';
+import { LineReader } from './lines.js';
+
+/** Options of `wharf shell`. */
+export interface ShellCliOptions extends CommonOptions {
+  /** False with `-n`: never log in at open. */
+  autoLogin?: boolean;
+}
+
+/** Commands whose replies are internal details, hidden unless the user asked for them. */
+const INTERNAL = new Set(['FEAT', 'OPTS', 'SIZE', 'MDTM', 'PWD', 'TYPE', 'SYST', 'PBSZ', 'PROT', 'AUTH', 'MFMT']);
+
+/** An error for the user, printed as is. */
+export class ShellError extends Error {
+  override name = 'ShellError';
+}
+
+/** Where the shell writes. */
+export interface ShellIo {
+  input: NodeJS.ReadableStream;
+  output: NodeJS.WritableStream;
+  interactive: boolean;
+}
+
+/** The shell's state and helpers used by the command table. */
+export class Shell {
+  client: FtpClient | undefined;
+  host = '';
+  passive = true;
+  mode: 'binary' | 'ascii' = 'binary';
+  prompting: boolean;
+  verbose = true;
+  debug = false;
+  localDir = process.cwd();
+  done = false;
+  /** Verbs whose replies are shown even though normally internal. */
+  exposed = new Set<string>();
+  /** True while completing names: nothing is echoed. */
+  silent = false;
+  /** The current command's cancellation. */
+  controller = new AbortController();
+  readonly reader: LineReader;
+  private lastVerb = '';
+  private multi: string | undefined;
+  private showing = false;
+
+  constructor(readonly io: ShellIo, readonly options: ShellCliOptions, reader: LineReader) {
+    this.reader = reader;
+    this.prompting = io.interactive;
+    this.passive = !options.active;
+  }
+
+  /** Prints one line on the shell's output. */
+  print(text: string): void {
+    this.io.output.write(`${text}\n`);
+  }
+
+  /** Resolves a local path against the shell's local directory. */
+  local(p: string): string {
+    return path.resolve(this.localDir, p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p);
+  }
+
+  /** The connected client, or a ShellError. */
+  need(): FtpClient {
+    if (!this.client || this.client.closed) {
+      this.client = undefined;
+      throw new ShellError('Not connected.');
+    }
+    return this.client;
+  }
+
+  /** Receives the dialogue from the client and echoes it like the classic client. */
+  readonly log = (e: LogEntry): void => {
+    if (this.silent) return;
+    if (e.direction === 'send') {
+      this.lastVerb = (e.text.split(' ')[0] ?? '').toUpperCase();
+      if (this.debug) this.print(`---> ${e.text.replace(/^PASS .*/, 'PASS XXXX')}`);
+      return;
+    }
+    if (e.direction !== 'recv') return;
+    if (!this.multi) {
+      const code = Number(e.text.slice(0, 3));
+      if (e.text[3] === '-') this.multi = e.text.slice(0, 3);
+      const hidden = INTERNAL.has(this.lastVerb) && !this.exposed.has(this.lastVerb) && !this.debug;
+      this.showing = !hidden && (this.verbose || code >= 400);
+    } else if (e.text.startsWith(`${this.multi} `) || e.text === this.multi) {
+      this.multi = undefined;
+    }
+    if (this.showing) this.print(e.text);
+  };
+
+  /** `open host [port]` or `open URL`: connects, then logs in unless told not to. */
+  async open(target: string, portArg?: string): Promise<void> {
+    if (this.client && !this.client.closed) throw new ShellError(`Already connected to ${this.host}, use close first.`);
+    const isUrl = /^ftps?:\/\//i.test(target);
+    const url = isUrl ? parseFtpUrl(target) : undefined;
+    const host = url?.host ?? target;
+    const port = url?.port ?? (portArg ? Number(portArg) : 21);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ShellError(`${portArg}: bad port number.`);
+    const client = await connect({
+      host,
+      port,
+      secure: url?.secure ?? (this.options.tls ? 'explicit' : false),
+      insecure: this.options.insecure ?? false,
+      passive: this.passive,
+      timeout: Number(this.options.timeout ?? '30') * 1000,
+      log: this.log,
+      login: false,
+    }, {}).catch((err: unknown) => {
+      throw new ShellError(`ftp: ${describeError(err)}`);
+    });
+    this.client = client;
+    this.host = host;
+    this.print(`Connected to ${host}.`);
+    if (url?.user !== undefined) {
+      await this.login(url.user, url.password);
+    } else if (this.options.autoLogin !== false) {
+      const entry = lookupNetrc(host);
+      if (entry?.login !== undefined) await this.login(entry.login, entry.password);
+      else if (this.io.interactive) await this.login();
+    }
+    if (url?.path) await client.cd(url.path).catch(() => undefined);
+  }
+
+  /** Logs in, prompting `Name (host:user):` and `Password:` for what is missing. */
+  async login(user?: string, password?: string): Promise<void> {
+    const client = this.need();
+    let name = user;
+    if (name === undefined) {
+      const local = os.userInfo().username;
+      const answer = await this.reader.line(`Name (${this.host}:${local}): `);
+      if (answer === null) throw new ShellError('Login failed.');
+      name = answer.trim() || local;
+    }
+    const ask = async (): Promise<string> => {
+      const p = await this.reader.line('Password:', true);
+      return p ?? '';
+    };
+    try {
+      await client.login(name, password ?? ask);
+    } catch (err) {
+      if (err instanceof FtpReplyError) throw new ShellError('Login failed.');
+      throw err;
+    }
+    const syst = await client.send('SYST').catch(() => undefined);
+    if (syst && syst.code === 215) this.print(`Remote system type is ${syst.message.split(' ')[0] ?? 'UNKNOWN'}.`);
+    if (this.mode === 'binary') this.print('Using binary mode to transfer files.');
+  }
+
+  /** Closes the connection politely. */
+  async close(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    if (c && !c.closed) await c.close();
+  }
+
+  /** Runs `fn` with some internal verbs' replies shown. */
+  async exposing<T>(verbs: string[], fn: () => Promise<T>): Promise<T> {
+    for (const v of verbs) this.exposed.add(v);
+    try {
+      return await fn();
+    } finally {
+      for (const v of verbs) this.exposed.delete(v);
+    }
+  }
+
+  /** Asks a yes/no question when prompting is on; yes by default. */
+  async confirm(question: string): Promise<boolean> {
+    if (!this.prompting) return true;
+    const answer = await this.reader.line(`${question}? `);
+    if (answer === null) return false;
+    return !/^\s*n/i.test(answer);
+  }
+
+  /** Reports an error from a command the way the classic client does. */
+  report(err: unknown): void {
+    if (err instanceof FtpReplyError) {
+      // The reply was already echoed by the log; under `verbose off` errors are shown too.
+      return;
+    }
+    if (err instanceof ShellError) this.print(err.message);
+    else this.print(`ftp: ${describeError(err)}`);
+    if (this.client?.closed) {
+      this.client = undefined;
+      this.print('Connection closed.');
+    }
+  }
+}
