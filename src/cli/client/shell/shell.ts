@@ -106,6 +106,7 @@ export class Shell {
     const host = url?.host ?? target;
     const port = url?.port ?? (portArg ? Number(portArg) : 21);
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ShellError(`${portArg}: bad port number.`);
+    this.silent = true;
     const client = await connect({
       host,
       port,
@@ -117,10 +118,11 @@ export class Shell {
       login: false,
     }, {}).catch((err: unknown) => {
       throw new ShellError(`ftp: ${describeError(err)}`);
-    });
+    }).finally(() => { this.silent = false; });
     this.client = client;
     this.host = host;
     this.print(`Connected to ${host}.`);
+    if (this.verbose) for (const line of client.greeting?.lines ?? []) this.print(line);
     if (url?.user !== undefined) {
       await this.login(url.user, url.password);
     } else if (this.options.autoLogin !== false) {
