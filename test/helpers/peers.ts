@@ -243,3 +243,44 @@ export async function startVsftpd(options: VsftpdOptions): Promise<Peer> {
     },
   };
 }
+
+/** Result of {@link runCli}. */
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
+
+/**
+ * The CLI entry to spawn: bin/wharf.js once the compiled main exists, else
+ * the client-only test entry (dist/test/client/cli-entry.js).
+ */
+export function cliEntry(): string {
+  return fs.existsSync(path.join(REPO, 'dist', 'src', 'cli', 'main.js'))
+    ? path.join(REPO, 'bin', 'wharf.js')
+    : path.join(REPO, 'dist', 'test', 'client', 'cli-entry.js');
+}
+
+/** Spawns `node <wharf> ...args`, feeding `input` on stdin (not a TTY), and collects the output. */
+export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliEntry(), ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`wharf ${args.join(' ')} did not finish within ${options.timeoutMs ?? 30000} ms; stderr: ${stderr}`));
+    }, options.timeoutMs ?? 30000);
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.once('error', (e) => { clearTimeout(timer); reject(e); });
+    child.once('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    child.stdin.end(options.input ?? '');
+  });
+}
