@@ -394,7 +394,7 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
     return new ProgressCounter({ name, type, total, offset }, (p) => {
       options.onProgress?.(p);
       this.emit('progress', p);
-    });
+    }, options.progressInterval ?? 100);
   }
 
   private finishCounter(counter: ProgressCounter, _options: unknown): void {

@@ -49,6 +49,8 @@ export interface TransferOptions extends CallOptions {
   offset?: number;
   /** Receives progress events (bytes, total, rate). */
   onProgress?: (progress: TransferProgress) => void;
+  /** Least milliseconds between progress events (default 100; 0 = every chunk). */
+  progressInterval?: number;
   /** Transfer type: `binary` (default) or `ascii` (line endings converted). */
   mode?: 'binary' | 'ascii';
 }

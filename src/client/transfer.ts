@@ -69,16 +69,17 @@ export async function runTransfer(
     }
     // The final reply may arrive at any time (e.g. 425 if the server cannot connect).
     const final = ctrl.read(0).then((r) => ({ reply: r }), (e: unknown) => ({ error: e as Error }));
-    const opened = await Promise.race([
-      pending.open().then((s) => ({ socket: s }), (e: unknown) => ({ openError: e as Error })),
-      final.then((f) => ({ early: f })),
-    ]);
-    if ('early' in opened) {
-      const f = opened.early;
+    const openP = pending.open().then((s) => ({ socket: s }), (e: unknown) => ({ openError: e as Error }));
+    const raced = await Promise.race([openP, final.then((f) => ({ early: f }))]);
+    let opened: { socket: net.Socket } | { openError: Error };
+    if ('early' in raced) {
+      const f = raced.early;
       if ('error' in f) throw f.error;
-      throw replyKind.negative(f.reply.code)
-        ? new FtpReplyError(f.reply.code, f.reply.message, command)
-        : new FtpProtocolError(`${command}: server replied ${f.reply.code} before opening the data connection`);
+      if (!replyKind.completion(f.reply.code)) throw new FtpReplyError(f.reply.code, f.reply.message, command);
+      // A fast server may finish (226) before we have seen its connection: the data is still there.
+      opened = await openP;
+    } else {
+      opened = raced;
     }
     if ('openError' in opened) {
       await settle(ctx, final);
