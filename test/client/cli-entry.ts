@@ -3,9 +3,14 @@
  * program. The CLI tests use bin/wharf.js once src/cli/main.ts exists and
  * fall back to this file until then.
  */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { registerClientCommands } from '../../src/cli/client/index.js';
 
 const program = new Command('wharf');
 registerClientCommands(program);
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (!(err instanceof CommanderError)) throw err;
+  process.exitCode = err.exitCode;
+}

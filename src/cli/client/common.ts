@@ -3,7 +3,7 @@
  * connection from a URL with credentials from the URL, ~/.netrc or a prompt,
  * the verbose dialogue on stderr, and turning any failure into one line.
  */
-import type { Command } from 'commander';
+import { CommanderError, type Command } from 'commander';
 import { connect, FtpClient, FtpReplyError, parseFtpUrl, type LogEntry, type ParsedFtpUrl } from '../../client/index.js';
 import { lookupNetrc } from './netrc.js';
 import { ask } from './prompt.js';
@@ -93,20 +93,27 @@ export function describeError(err: unknown): string {
 }
 
 /**
- * Runs a sub-command action: a failure prints `wharf: ...` on stderr and
- * sets the exit code (2 for usage errors, 1 otherwise); Ctrl-C aborts it.
+ * Runs a sub-command action: a failure prints `wharf: ...` on stderr, sets
+ * the exit code (2 for usage errors, 130 when interrupted, 1 otherwise) and
+ * is re-thrown as a CommanderError carrying that code, the way commander
+ * programs with `exitOverride()` report exits. Ctrl-C aborts the action.
  */
 export async function runAction(action: (signal: AbortSignal) => Promise<void>): Promise<void> {
   const controller = new AbortController();
   const onSigint = (): void => controller.abort();
   process.once('SIGINT', onSigint);
+  let code = 0;
   try {
     await action(controller.signal);
   } catch (err) {
     process.stderr.write(`wharf: ${controller.signal.aborted ? 'interrupted' : describeError(err)}\n`);
-    process.exitCode = err instanceof UsageError ? 2 : controller.signal.aborted ? 130 : 1;
+    code = err instanceof UsageError ? 2 : controller.signal.aborted ? 130 : 1;
   } finally {
     process.removeListener('SIGINT', onSigint);
+  }
+  if (code !== 0) {
+    process.exitCode = code;
+    throw new CommanderError(code, 'wharf.client.failed', '(reported)');
   }
 }
 
