@@ -66,14 +66,13 @@ async function listing(shell: Shell, verb: 'LIST' | 'NLST', args: string[]): Pro
   const { dir, base } = splitRemote(target);
   if (hasGlob(base)) {
     const match = picomatch(base, { dot: base.startsWith('.') });
-    const lines = await client.listRaw(dir, { command: verb, signal });
-    emit(shell, lines.filter((l) => {
+    await shell.holdingFinal(() => client.listRaw(dir, { command: verb, signal }), (lines) => emit(shell, lines.filter((l) => {
       const name = verb === 'LIST' ? parseListLine(l)?.name : l.split('/').pop();
       return name !== undefined && match(name);
-    }), localFile);
+    }), localFile));
     return;
   }
-  emit(shell, await client.listRaw(target, { command: verb, signal }), localFile);
+  await shell.holdingFinal(() => client.listRaw(target, { command: verb, signal }), (lines) => emit(shell, lines, localFile));
 }
 
 function toggle(shell: Shell, key: 'passive' | 'prompting' | 'verbose' | 'debug', label: string, arg?: string): void {

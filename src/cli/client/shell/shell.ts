@@ -49,6 +49,8 @@ export class Shell {
   /** The current command's cancellation. */
   controller = new AbortController();
   readonly reader: LineReader;
+  /** While set, final transfer replies (226/250) are held back, to print after a listing. */
+  held: string[] | undefined;
   private lastVerb = '';
   private multi: string | undefined;
   private showing = false;
@@ -95,8 +97,29 @@ export class Shell {
     } else if (e.text.startsWith(`${this.multi} `) || e.text === this.multi) {
       this.multi = undefined;
     }
-    if (this.showing) this.print(e.text);
+    if (!this.showing) return;
+    if (this.held && (this.held.length > 0 || /^(226|250)[ -]/.test(e.text))) this.held.push(e.text);
+    else this.print(e.text);
   };
+
+  /** Runs a listing so that its lines appear between the 150 and the 226 reply, as the classic client shows them. */
+  async holdingFinal<T>(fn: () => Promise<T>, emit: (value: T) => void): Promise<void> {
+    this.held = [];
+    let value: T;
+    try {
+      value = await fn();
+    } finally {
+      const held = this.held;
+      this.held = undefined;
+      if (held.length > 0 && held.some((l) => !/^2/.test(l))) for (const l of held) this.print(l);
+      else this.pendingHeld = held;
+    }
+    emit(value);
+    for (const l of this.pendingHeld) this.print(l);
+    this.pendingHeld = [];
+  }
+
+  private pendingHeld: string[] = [];
 
   /** `open host [port]` or `open URL`: connects, then logs in unless told not to. */
   async open(target: string, portArg?: string): Promise<void> {
