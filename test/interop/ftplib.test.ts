@@ -76,6 +76,7 @@ out['pwd'] = ftp.pwd()
 out['cwd'] = ftp.cwd('pub')
 out['pwd2'] = ftp.pwd()
 out['size'] = ftp.size('data.bin')
+out['mlsd'] = [[n, f.get('type'), f.get('size')] for n, f in ftp.mlsd('/', ['type', 'size'])]
 out['quit'] = ftp.quit()
 `, { port: srv.port, pasv });
     assert.match(String(o.welcome), /^220/);
@@ -90,6 +91,10 @@ out['quit'] = ftp.quit()
     assert.match(String(o.cwd), /^250/);
     assert.equal(o.pwd2, '/pub');
     assert.equal(o.size, 65536);
+    // MLSD (ftplib.mlsd): cdir/pdir entries aside, the root's names and types, and sizes of files.
+    const mlsd = (o.mlsd as [string, string, string | null][]).filter(([, type]) => type === 'file' || type === 'dir');
+    assert.deepEqual(mlsd.map(([n, ty]) => `${n}:${ty}`).sort(), ['hello.txt:file', 'incoming:dir', 'pub:dir']);
+    assert.equal(mlsd.find(([n]) => n === 'hello.txt')?.[2], '14');
     assert.match(String(o.quit), /^221/);
   });
 
@@ -110,6 +115,9 @@ out['storlines'] = ftp.storlines('STOR lines.txt', io.BytesIO(b'a\\nb\\n'))
 lines = []
 out['retrlines'] = ftp.retrlines('RETR lines.txt', lines.append)
 out['lines'] = lines
+out['utf8'] = ftp.storbinary('STOR naïve ☃.txt', io.BytesIO(b'snow'))
+out['utf8_back'] = fetch(ftp, 'RETR naïve ☃.txt').decode()
+out['delete_utf8'] = ftp.delete('naïve ☃.txt')
 out['mkd'] = ftp.mkd('new dir')
 out['mkd2'] = ftp.mkd('tmp')
 out['rmd'] = ftp.rmd('tmp')
@@ -124,6 +132,9 @@ out['quit'] = ftp.quit()
     assert.match(String(o.appe), /^226/);
     assert.match(String(o.storlines), /^226/);
     assert.deepEqual(o.lines, ['a', 'b']);
+    assert.match(String(o.utf8), /^226/);
+    assert.equal(o.utf8_back, 'snow');
+    assert.match(String(o.delete_utf8), /^250/);
     assert.equal(o.mkd, '/new dir');
     assert.match(String(o.rmd), /^250/);
     assert.match(String(o.rename), /^250/);
