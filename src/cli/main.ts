@@ -8,6 +8,7 @@ import { ConfigError, loadConfigFile, checkConfigPaths } from '../config/load.js
 import { hashPassword } from '../auth/password.js';
 import { registerClientCommands } from './client/index.js';
 import { serve } from './serve.js';
+import { generateSelfSigned } from './genCert.js';
 
 function parsePort(text: string): number {
   if (!/^\d+$/.test(text) || Number(text) > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
@@ -70,6 +71,18 @@ function buildProgram(setCode: (n: number) => void): Command {
       setCode(0);
     });
 
+  program
+    .command('gen-cert')
+    .description('write a self-signed cert.pem and key.pem for trying FTPS (not for production)')
+    .requiredOption('-o, --out <dir>', 'directory to write cert.pem and key.pem into')
+    .option('--hostname <name>', 'name to put in the certificate', 'localhost')
+    .action(async (opts: { out: string; hostname: string }) => {
+      const pair = await generateSelfSigned(opts.out, opts.hostname);
+      process.stdout.write(`wrote ${pair.cert} and ${pair.key}\n`);
+      process.stdout.write(`add to your config:\n[tls]\ncert = "${pair.cert}"\nkey = "${pair.key}"\n`);
+      setCode(0);
+    });
+
   registerClientCommands(program);
   return program;
 }
@@ -82,7 +95,12 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return code;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof CommanderError) {
+      // Client commands report their own failure (1 for a transfer or server
+      // failure, 130 for Ctrl-C); commander's own errors are usage errors.
+      if (err.code === 'wharf.client.failed') return err.exitCode;
+      return err.exitCode === 0 ? 0 : 2;
+    }
     if (err instanceof ConfigError) {
       for (const p of err.problems) process.stderr.write(`wharf: ${p}\n`);
       return 2;

@@ -66,18 +66,30 @@ export async function serve(opts: ServeOptions): Promise<number> {
     await server.listen();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const where = `${config.server.host}:${config.server.port}`;
-    if (code === 'EADDRINUSE') throw new ConfigError([`server.port: ${where} is already in use`]);
-    if (code === 'EACCES') throw new ConfigError([`server.port: permission denied to listen on ${where}`]);
+    const implicit = (err as { setting?: string }).setting === 'tls.implicit_port';
+    const setting = implicit ? 'tls.implicit_port' : 'server.port';
+    const where = `${config.server.host}:${implicit ? config.tls?.implicit_port : config.server.port}`;
+    if (code === 'EADDRINUSE') throw new ConfigError([`${setting}: ${where} is already in use`]);
+    if (code === 'EACCES') throw new ConfigError([`${setting}: permission denied to listen on ${where}`]);
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new ConfigError([`server.host: cannot listen on ${config.server.host}`]);
     throw err;
   }
   const { address, port } = server.address;
   process.stdout.write(`wharf listening on ftp://${urlHost(address)}:${port}\n`);
+  const implicit = server.implicitAddress;
+  if (implicit) process.stdout.write(`wharf listening on ftps://${urlHost(implicit.address)}:${implicit.port}\n`);
+  const reload = () => {
+    server.reloadTls().catch((err: unknown) => {
+      const msg = err instanceof ConfigError ? err.problems.join('; ') : String(err);
+      logger.error({ event: 'tls-reload-failed', err: msg }, 'TLS reload failed; keeping the old certificate');
+    });
+  };
+  process.on('SIGHUP', reload);
   await new Promise<void>((done) => {
     const stop = (signal: NodeJS.Signals) => {
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
+      process.off('SIGHUP', reload);
       logger.info({ event: 'shutdown', signal }, 'shutting down');
       void server.close().then(done);
     };

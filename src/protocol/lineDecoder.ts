@@ -29,9 +29,14 @@ export class LineDecoder {
     this.buf = Buffer.allocUnsafe(Math.min(256, maxLength + 2));
   }
 
-  /** Feeds one chunk; returns the events it completes, in order. */
-  push(chunk: Uint8Array): LineEvent[] {
-    const events: LineEvent[] = [];
+  /**
+   * Feeds one chunk; returns the events it completes, in order. When
+   * `stopAfter` returns true for a line, decoding stops right after that
+   * line and the unread bytes are returned in `rest` (the start of a TLS
+   * handshake after AUTH TLS must not be read as text).
+   */
+  push(chunk: Uint8Array, stopAfter?: (line: string) => boolean): LineEvent[] & { rest?: Uint8Array } {
+    const events: LineEvent[] & { rest?: Uint8Array } = [];
     for (let i = 0; i < chunk.length; i++) {
       const b = chunk[i] as number;
       if (this.iacPending > 0) {
@@ -44,7 +49,15 @@ export class LineDecoder {
       }
       if (b === LF) {
         if (this.discarding > 0) this.discarding = 0;
-        else events.push({ kind: 'line', line: this.take() });
+        else {
+          const line = this.take();
+          events.push({ kind: 'line', line });
+          if (stopAfter?.(line)) {
+            this.len = 0;
+            events.rest = chunk.subarray(i + 1);
+            return events;
+          }
+        }
         this.len = 0;
         continue;
       }

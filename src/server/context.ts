@@ -10,6 +10,7 @@ import type { TransferLog } from './events/xferlog.js';
 import type { ConnectionLimits } from './limits/connections.js';
 import type { PassivePool } from './data/passivePool.js';
 import type { CommandSpec } from './session/types.js';
+import type { TlsMaterial } from './tls/material.js';
 
 /** Anonymous access, when enabled. */
 export interface AnonymousArea {
@@ -28,6 +29,8 @@ export interface ServerContext {
   readonly passivePool: PassivePool;
   readonly transferLog: TransferLog | null;
   readonly commands: ReadonlyMap<string, CommandSpec>;
+  /** Certificate material when FTPS is configured. */
+  readonly tls: TlsMaterial | null;
   /** Opens a user's home as a Vfs. */
   openHome(home: string, keepPartialUploads: boolean): Promise<Vfs>;
   /** True once shutdown has begun. */

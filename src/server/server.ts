@@ -4,6 +4,7 @@
  * handlers (those live in cli/).
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { resolve as resolvePath } from 'node:path';
 import type { WharfConfig } from '../config/load.js';
 import { UserStore } from '../auth/users.js';
@@ -20,6 +21,8 @@ import { silentLogger, type Logger } from './events/log.js';
 import { TransferLog } from './events/xferlog.js';
 import { ConnectionLimits } from './limits/connections.js';
 import { FtpSession } from './session/session.js';
+import { TlsMaterial } from './tls/material.js';
+import { tlsCommands } from './tls/commands.js';
 
 /** Options beyond the config file. */
 export interface FtpServerOptions {
@@ -30,6 +33,8 @@ export interface FtpServerOptions {
 export class FtpServer {
   private readonly sessions = new Set<FtpSession>();
   private listener: Server | null = null;
+  private implicitListener: Server | null = null;
+  private readonly refused = new Set<Socket>();
   private nextId = 1;
   private ctx: (ServerContext & { closing: boolean }) | null = null;
   readonly log: Logger;
@@ -48,6 +53,12 @@ export class FtpServer {
     return a;
   }
 
+  /** The implicit FTPS listening address, when `tls.implicit_port` is set. */
+  get implicitAddress(): AddressInfo | null {
+    const a = this.implicitListener?.address();
+    return a && typeof a !== 'string' ? a : null;
+  }
+
   /** Number of open control connections. */
   get connectionCount(): number {
     return this.sessions.size;
@@ -62,7 +73,9 @@ export class FtpServer {
       anonymous = { vfs, uploadDir: uploadDir === '/' ? undefined : uploadDir };
     }
     const homes = new Map<string, Promise<Vfs>>();
+    const tls = c.tls ? await TlsMaterial.load(c.tls.cert, c.tls.key) : null;
     return {
+      tls,
       config: c,
       log: this.log,
       users: new UserStore(c.users),
@@ -70,7 +83,7 @@ export class FtpServer {
       limits: new ConnectionLimits(c.server.max_connections, c.server.max_connections_per_ip, c.anonymous?.max_connections ?? 0),
       passivePool: new PassivePool(c.server.passive_ports),
       transferLog: c.log.transfer_log ? new TransferLog(c.log.transfer_log) : null,
-      commands: buildCommandTable(),
+      commands: buildCommandTable(tls ? tlsCommands : []),
       closing: false,
       openHome(home: string, keepPartialUploads: boolean): Promise<Vfs> {
         const key = `${resolvePath(home)}\0${keepPartialUploads}`;
@@ -85,27 +98,43 @@ export class FtpServer {
     };
   }
 
-  /** Starts listening; resolves once connections are accepted. */
+  /**
+   * Starts listening (and on the implicit FTPS port when configured);
+   * resolves once connections are accepted.
+   */
   async listen(): Promise<AddressInfo> {
     this.ctx = await this.buildContext();
-    const listener = createServer({ noDelay: true, pauseOnConnect: false }, (socket) => this.onConnection(socket));
-    await new Promise<void>((resolve, reject) => {
-      listener.once('error', reject);
-      listener.listen({ host: this.config.server.host, port: this.config.server.port }, () => {
-        listener.off('error', reject);
-        resolve();
-      });
-    });
-    listener.on('error', (err) => this.log.error({ err }, 'listener error'));
-    this.listener = listener;
+    const host = this.config.server.host;
+    this.listener = await listenOn(host, this.config.server.port, (socket) => this.onConnection(socket, false));
+    this.listener.on('error', (err) => this.log.error({ err }, 'listener error'));
+    const implicitPort = this.config.tls?.implicit_port;
+    if (implicitPort !== undefined) {
+      try {
+        this.implicitListener = await listenOn(host, implicitPort, (socket) => this.onConnection(socket, true));
+      } catch (err) {
+        this.listener.close();
+        (err as Error & { setting?: string }).setting = 'tls.implicit_port';
+        throw err;
+      }
+    }
     return this.address;
   }
 
-  private onConnection(socket: Socket): void {
+  /** Re-reads the TLS certificate and key (SIGHUP); new sessions use them. */
+  async reloadTls(): Promise<void> {
+    const c = this.config.tls;
+    if (!c || !this.ctx?.tls) return;
+    const fresh = await TlsMaterial.load(c.cert, c.key);
+    this.ctx.tls.replaceWith(fresh);
+    this.log.info({ event: 'tls-reloaded' }, 'TLS certificate reloaded');
+  }
+
+  private onConnection(raw: Socket, implicit: boolean): void {
+    let socket = raw;
     const ctx = this.ctx;
     socket.on('error', () => undefined);
     if (!ctx || ctx.closing) {
-      socket.end(formatClosing());
+      this.refuse(socket, formatClosing());
       return;
     }
     const ip = normalizeAddress(socket.remoteAddress);
@@ -116,11 +145,25 @@ export class FtpServer {
           ? `Too many connections (the server limit is ${this.config.server.max_connections}); please try again later.`
           : `Too many connections from your address (the limit is ${this.config.server.max_connections_per_ip}); please try again later.`;
       this.log.info({ event: 'connection-refused', remote: ip, reason: admitted }, 'connection refused');
-      socket.end(`421 ${why}\r\n`);
-      setTimeout(() => socket.destroy(), 1000).unref();
+      this.refuse(socket, `421 ${why}\r\n`);
       return;
     }
-    const session = new FtpSession(this.nextId++, socket, ctx);
+    let tlsState = null;
+    if (implicit && ctx.tls) {
+      const context = ctx.tls.newContext();
+      const secure = new TLSSocket(raw, { isServer: true, secureContext: context });
+      const handshake = setTimeout(() => secure.destroy(), this.config.server.login_timeout * 1000);
+      handshake.unref();
+      secure.once('secure', () => clearTimeout(handshake));
+      secure.on('error', (err) => {
+        this.log.info({ event: 'tls-failed', remote: ip, err: err.message }, 'implicit TLS negotiation failed');
+        secure.destroy();
+        raw.destroy();
+      });
+      socket = secure;
+      tlsState = { context, pbsz: true, prot: 'P' as const };
+    }
+    const session = new FtpSession(this.nextId++, socket, ctx, tlsState);
     this.sessions.add(session);
     this.log.info({ event: 'connect', session: session.id, remote: ip }, 'connection');
     void session.ended.then(() => {
@@ -133,12 +176,26 @@ export class FtpServer {
   }
 
   /**
+   * Sends a last reply to a connection that is not admitted and closes it.
+   * Its input is read and dropped, so its end is seen; a peer that never
+   * closes is cut after a second, and at shutdown at once.
+   */
+  private refuse(socket: Socket, text: string): void {
+    this.refused.add(socket);
+    socket.on('close', () => this.refused.delete(socket));
+    socket.resume();
+    socket.end(text);
+    setTimeout(() => socket.destroy(), 1000).unref();
+  }
+
+  /**
    * Stops accepting, lets running transfers finish for up to `graceSeconds`,
    * then sends 421 to every session and closes it.
    */
   async close(graceSeconds = this.config.server.shutdown_grace): Promise<void> {
     if (this.ctx) this.ctx.closing = true;
-    const closed = new Promise<void>((resolve) => (this.listener ? this.listener.close(() => resolve()) : resolve()));
+    const closeListener = (l: Server | null) => new Promise<void>((resolve) => (l ? l.close(() => resolve()) : resolve()));
+    const closed = Promise.all([closeListener(this.listener), closeListener(this.implicitListener)]);
     const busy = [...this.sessions].filter((s) => s.transfer);
     if (busy.length > 0 && graceSeconds > 0) {
       let timer: NodeJS.Timeout | undefined;
@@ -147,10 +204,22 @@ export class FtpServer {
       clearTimeout(timer);
     }
     for (const s of this.sessions) s.terminate('Server shutting down; goodbye.');
+    for (const s of this.refused) s.destroy();
     await Promise.all([...this.sessions].map((s) => s.ended));
     await closed;
     await this.ctx?.transferLog?.close();
   }
+}
+
+function listenOn(host: string, port: number, onConnection: (s: Socket) => void): Promise<Server> {
+  const server = createServer({ noDelay: true }, onConnection);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
 }
 
 function formatClosing(): string {

@@ -253,14 +253,9 @@ export interface CliResult {
 
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
 
-/**
- * The CLI entry to spawn: bin/wharf.js once the compiled main exists, else
- * the client-only test entry (dist/test/client/cli-entry.js).
- */
+/** The CLI entry to spawn: bin/wharf.js. */
 export function cliEntry(): string {
-  return fs.existsSync(path.join(REPO, 'dist', 'src', 'cli', 'main.js'))
-    ? path.join(REPO, 'bin', 'wharf.js')
-    : path.join(REPO, 'dist', 'test', 'client', 'cli-entry.js');
+  return path.join(REPO, 'bin', 'wharf.js');
 }
 
 /** Spawns `node <wharf> ...args`, feeding `input` on stdin (not a TTY), and collects the output. */

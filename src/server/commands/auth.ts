@@ -7,6 +7,7 @@ import { anonymousAccess, userAccess } from '../../auth/access.js';
 import { isAnonymousName, looksLikeEmail } from '../../auth/users.js';
 import type { Account, CommandContext, CommandSpec, Session } from '../session/types.js';
 import { readDirMessage } from './message.js';
+import { tlsRequiredFor } from '../tls/commands.js';
 
 /** Ends the current login (REIN, session end), giving back its slot. */
 export function logout(session: Session): void {
@@ -24,6 +25,10 @@ function user({ session, arg }: CommandContext): Reply {
   if (anonymous && !session.server.anonymous) {
     session.login = { kind: 'greeted' };
     return reply(530, 'This server does not allow anonymous logins.');
+  }
+  if (!session.tls && tlsRequiredFor(session, anonymous)) {
+    session.login = { kind: 'greeted' };
+    return reply(530, `TLS is required for ${anonymous ? 'all' : 'non-anonymous'} logins on this server: use AUTH TLS first.`);
   }
   session.login = { kind: 'need-pass', user: arg };
   if (anonymous) return reply(331, 'Anonymous login ok, send your complete e-mail address as password.');

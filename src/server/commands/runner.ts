@@ -9,6 +9,8 @@ import { reply, type Reply } from '../../protocol/reply.js';
 import { VfsError } from '../../vfs/errors.js';
 import { DataConnectionError } from '../data/channel.js';
 import type { AuthedContext } from '../session/types.js';
+import { dataTlsRequired } from '../tls/commands.js';
+import { DataTlsError, secureDataConnection } from '../tls/data.js';
 
 /** What a transfer does once its data connection is open. */
 export interface TransferJob {
@@ -39,6 +41,12 @@ export async function runTransfer(ctx: AuthedContext, job: TransferJob): Promise
     await job.discard?.();
     return reply(425, 'Use PORT, PASV, EPRT or EPSV first.');
   }
+  const protect = session.tls?.prot === 'P';
+  if (!protect && dataTlsRequired(session)) {
+    await job.discard?.();
+    session.data.reset();
+    return reply(521, 'Data connections must be encrypted on this server: use PROT P.');
+  }
   const controller = new AbortController();
   let bytes = 0;
   const started = performance.now();
@@ -55,6 +63,13 @@ export async function runTransfer(ctx: AuthedContext, job: TransferJob): Promise
   try {
     data = await session.data.open(controller.signal);
     session.send(reply(150, job.opening));
+    if (protect && session.tls) {
+      data = await secureDataConnection(data as import('node:net').Socket, session.tls.context, {
+        requireReuse: session.server.config.tls?.require_session_reuse ?? true,
+        timeoutMs: session.server.config.server.data_timeout * 1000,
+        signal: controller.signal,
+      });
+    }
     const timeoutMs = session.server.config.server.data_timeout * 1000;
     (data as Duplex & { setTimeout?: (ms: number, cb: () => void) => void }).setTimeout?.(timeoutMs, () => controller.abort(new Error('data-timeout')));
     await job.run(data, controller.signal, (n) => (bytes += n));
@@ -66,7 +81,7 @@ export async function runTransfer(ctx: AuthedContext, job: TransferJob): Promise
     result = failureReply(err, controller.signal);
     if (controller.signal.aborted && controller.signal.reason?.message !== 'data-timeout') session.abortedTransfer = true;
   } finally {
-    data?.destroy();
+    if (data) closeData(data, complete);
     session.transfer = null;
     session.armTimer();
   }
@@ -74,7 +89,26 @@ export async function runTransfer(ctx: AuthedContext, job: TransferJob): Promise
   return result;
 }
 
+/**
+ * After a good transfer the data connection closes by itself once the peer
+ * has read everything (destroying it at once could reset a TLS connection
+ * whose close_notify is still unread, cutting the peer's last bytes). A
+ * failed one is destroyed.
+ */
+function closeData(data: Duplex, complete: boolean): void {
+  if (!complete || data.destroyed) {
+    data.destroy();
+    return;
+  }
+  data.end();
+  data.resume();
+  const timer = setTimeout(() => data.destroy(), 10_000);
+  timer.unref();
+  data.once('close', () => clearTimeout(timer));
+}
+
 function failureReply(err: unknown, signal: AbortSignal): Reply {
+  if (err instanceof DataTlsError) return reply(err.code, err.message);
   if (err instanceof DataConnectionError) return reply(425, err.message);
   if (signal.aborted) {
     if (signal.reason?.message === 'data-timeout') return reply(426, 'Data connection timed out; transfer aborted.');

@@ -3,6 +3,7 @@
  * command table, and owns the session's timers and data channel.
  */
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { LineDecoder } from '../../protocol/lineDecoder.js';
 import { parseCommand, redactCommand } from '../../protocol/command.js';
 import { formatReply, reply, type Reply } from '../../protocol/reply.js';
@@ -11,7 +12,8 @@ import { MLST_FACTS, type MlstFact } from '../../protocol/listing/mlsx.js';
 import { DataChannel } from '../data/channel.js';
 import type { ServerContext } from '../context.js';
 import { dispatch } from './dispatch.js';
-import type { ActiveTransfer, LoginState, Session } from './types.js';
+import { isAuthLine } from '../tls/commands.js';
+import type { ActiveTransfer, LoginState, Session, SessionTls } from './types.js';
 
 const MAX_QUEUE = 64;
 const MAX_LINE = 4096;
@@ -30,6 +32,7 @@ export class FtpSession implements Session {
   utf8 = true;
   mlstFacts = new Set<MlstFact>(MLST_FACTS);
   loginFailures = 0;
+  tls: SessionTls | null = null;
   private current: ActiveTransfer | null = null;
   private transferEndHooks: (() => boolean)[] = [];
   abortedTransfer = false;
@@ -38,6 +41,9 @@ export class FtpSession implements Session {
   readonly data: DataChannel;
 
   private readonly decoder = new LineDecoder(MAX_LINE);
+  /** Raw bytes held back after an AUTH line, until it is answered. */
+  private held: Buffer[] | null = null;
+  private readonly onDataBound = (chunk: Buffer) => this.onData(chunk);
   private readonly queue: string[] = [];
   private running = false;
   private closed = false;
@@ -49,9 +55,12 @@ export class FtpSession implements Session {
 
   constructor(
     readonly id: number,
-    readonly socket: Socket,
+    public socket: Socket,
     readonly server: ServerContext,
+    /** For implicit FTPS: the socket is already TLS with this state. */
+    tls: SessionTls | null = null,
   ) {
+    this.tls = tls;
     this.remoteAddress = normalizeAddress(socket.remoteAddress);
     this.localAddress = normalizeAddress(socket.localAddress);
     this.ended = new Promise((resolve) => (this.markEnded = resolve));
@@ -89,7 +98,7 @@ export class FtpSession implements Session {
   /** Greets the client and starts reading. */
   start(greeting: Reply): void {
     this.socket.setNoDelay(true);
-    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.socket.on('data', this.onDataBound);
     this.socket.on('error', () => undefined);
     this.socket.on('close', () => this.cleanup());
     this.send(greeting);
@@ -105,6 +114,39 @@ export class FtpSession implements Session {
   send(r: Reply): void {
     if (this.closed || this.socket.destroyed) return;
     this.socket.write(formatReply(r));
+  }
+
+  sendAndFlush(r: Reply): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.closed || this.socket.destroyed) return resolve();
+      this.socket.write(formatReply(r), () => resolve());
+    });
+  }
+
+  upgradeToTls(): void {
+    const tlsMaterial = this.server.tls;
+    if (!tlsMaterial) return this.releaseHold();
+    const raw = this.socket;
+    raw.off('data', this.onDataBound);
+    const held = this.held ?? [];
+    this.held = null;
+    if (held.length > 0) raw.unshift(Buffer.concat(held));
+    const context = tlsMaterial.newContext();
+    const secure = new TLSSocket(raw, { isServer: true, secureContext: context });
+    secure.on('error', (err) => {
+      this.log.info({ event: 'tls-failed', session: this.id, remote: this.remoteAddress, err: err.message }, 'TLS negotiation failed');
+      secure.destroy();
+      raw.destroy();
+    });
+    secure.on('data', this.onDataBound);
+    this.socket = secure;
+    this.tls = { context, pbsz: false, prot: 'C' };
+  }
+
+  releaseHold(): void {
+    const held = this.held;
+    this.held = null;
+    for (const chunk of held ?? []) this.onData(chunk);
   }
 
   close(): void {
@@ -124,7 +166,14 @@ export class FtpSession implements Session {
   }
 
   private onData(chunk: Buffer): void {
-    for (const ev of this.decoder.push(chunk)) {
+    if (this.held) {
+      this.held.push(chunk);
+      return;
+    }
+    const watchAuth = this.server.tls !== null && this.tls === null;
+    const events = this.decoder.push(chunk, watchAuth ? isAuthLine : undefined);
+    if (events.rest) this.held = [Buffer.from(events.rest)];
+    for (const ev of events) {
       if (ev.kind === 'line') this.enqueue(ev.line);
       else if (ev.kind === 'too-long') this.enqueue(null);
       else {

@@ -2,6 +2,7 @@
  * The types shared by the session and the command handlers.
  */
 import type { Socket } from 'node:net';
+import type { SecureContext } from 'node:tls';
 import type { Reply } from '../../protocol/reply.js';
 import type { MlstFact } from '../../protocol/listing/mlsx.js';
 import type { Vfs } from '../../vfs/types.js';
@@ -30,6 +31,14 @@ export type LoginState =
   | { kind: 'need-pass'; user: string }
   | { kind: 'logged-in'; account: Account };
 
+/** TLS state of a session (RFC 4217). */
+export interface SessionTls {
+  /** This session's own context: data connections must resume its TLS session. */
+  context: SecureContext;
+  pbsz: boolean;
+  prot: 'C' | 'P';
+}
+
 /** A transfer in progress. */
 export interface ActiveTransfer {
   abort(): void;
@@ -41,7 +50,10 @@ export interface ActiveTransfer {
 /** Everything a handler may read or change in the session. */
 export interface Session {
   readonly id: number;
+  /** The control connection (a TLSSocket once secured). */
   readonly socket: Socket;
+  /** Set once the control connection is secured. */
+  tls: SessionTls | null;
   readonly remoteAddress: string;
   readonly localAddress: string;
   readonly server: ServerContext;
@@ -62,6 +74,12 @@ export interface Session {
   abortedTransfer: boolean;
   /** Sends a reply right away (for preliminary replies such as 150). */
   send(r: Reply): void;
+  /** Sends a reply and resolves once it has been handed to the kernel. */
+  sendAndFlush(r: Reply): Promise<void>;
+  /** Switches the control connection to TLS (after a 234 reply). */
+  upgradeToTls(): void;
+  /** Resumes reading text held back after an AUTH line that was refused. */
+  releaseHold(): void;
   /** Re-arms the idle timer (after login, after a transfer). */
   armTimer(): void;
   /** Ends the session after the replies already queued. */
