@@ -8,6 +8,7 @@ import type { Vfs } from '../vfs/types.js';
 import type { Logger } from './events/log.js';
 import type { TransferLog } from './events/xferlog.js';
 import type { ConnectionLimits } from './limits/connections.js';
+import type { LoginThrottle } from './limits/loginThrottle.js';
 import type { PassivePool } from './data/passivePool.js';
 import type { CommandSpec } from './session/types.js';
 import type { TlsMaterial } from './tls/material.js';
@@ -26,6 +27,7 @@ export interface ServerContext {
   readonly users: UserStore;
   readonly anonymous: AnonymousArea | null;
   readonly limits: ConnectionLimits;
+  readonly throttle: LoginThrottle;
   readonly passivePool: PassivePool;
   readonly transferLog: TransferLog | null;
   readonly commands: ReadonlyMap<string, CommandSpec>;

@@ -11,7 +11,8 @@ import { UserStore } from '../auth/users.js';
 import { reply } from '../protocol/reply.js';
 import { normalizeAddress } from '../protocol/address.js';
 import { resolveVirtualPath } from '../vfs/path.js';
-import { LocalVfs } from '../vfs/local/localVfs.js';
+import { LocalVfs, type LocalVfsOptions } from '../vfs/local/localVfs.js';
+import { sweepTempFiles } from '../vfs/local/sweep.js';
 import type { Vfs } from '../vfs/types.js';
 import { buildCommandTable } from './commands/table.js';
 import { logout } from './commands/auth.js';
@@ -20,13 +21,19 @@ import { PassivePool } from './data/passivePool.js';
 import { silentLogger, type Logger } from './events/log.js';
 import { TransferLog } from './events/xferlog.js';
 import { ConnectionLimits } from './limits/connections.js';
+import { LoginThrottle } from './limits/loginThrottle.js';
 import { FtpSession } from './session/session.js';
 import { TlsMaterial } from './tls/material.js';
 import { tlsCommands } from './tls/commands.js';
 
+/** Opens a root directory as a Vfs (the default is LocalVfs). */
+export type VfsOpener = (root: string, options: LocalVfsOptions) => Promise<Vfs>;
+
 /** Options beyond the config file. */
 export interface FtpServerOptions {
   logger?: Logger;
+  /** Another Vfs backend (or a wrapper, e.g. for fault injection in tests). */
+  openVfs?: VfsOpener;
 }
 
 /** A running (or ready to run) FTP server. */
@@ -38,12 +45,14 @@ export class FtpServer {
   private nextId = 1;
   private ctx: (ServerContext & { closing: boolean }) | null = null;
   readonly log: Logger;
+  private readonly openVfs: VfsOpener;
 
   constructor(
     readonly config: WharfConfig,
     options: FtpServerOptions = {},
   ) {
     this.log = options.logger ?? silentLogger();
+    this.openVfs = options.openVfs ?? ((root, opts) => LocalVfs.open(root, opts));
   }
 
   /** The listening address, once `listen` has resolved. */
@@ -59,6 +68,16 @@ export class FtpServer {
     return a && typeof a !== 'string' ? a : null;
   }
 
+  /** Per-session figures, for tests and monitoring. */
+  sessionStats(): { id: number; user: string | null; unsentReplyBytes: number; transfer: boolean }[] {
+    return [...this.sessions].map((s) => ({
+      id: s.id,
+      user: s.login.kind === 'logged-in' ? s.login.account.name : null,
+      unsentReplyBytes: s.socket.writableLength,
+      transfer: s.transfer !== null,
+    }));
+  }
+
   /** Number of open control connections. */
   get connectionCount(): number {
     return this.sessions.size;
@@ -68,11 +87,12 @@ export class FtpServer {
     const c = this.config;
     let anonymous: AnonymousArea | null = null;
     if (c.anonymous) {
-      const vfs = await LocalVfs.open(c.anonymous.root);
+      const vfs = await this.openVfs(c.anonymous.root, {});
       const uploadDir = c.anonymous.upload_dir ? resolveVirtualPath('/', c.anonymous.upload_dir) : undefined;
       anonymous = { vfs, uploadDir: uploadDir === '/' ? undefined : uploadDir };
     }
     const homes = new Map<string, Promise<Vfs>>();
+    const openVfs = this.openVfs;
     const tls = c.tls ? await TlsMaterial.load(c.tls.cert, c.tls.key) : null;
     return {
       tls,
@@ -81,6 +101,11 @@ export class FtpServer {
       users: new UserStore(c.users),
       anonymous,
       limits: new ConnectionLimits(c.server.max_connections, c.server.max_connections_per_ip, c.anonymous?.max_connections ?? 0),
+      throttle: new LoginThrottle({
+        baseDelayMs: c.server.login_failure_delay * 1000,
+        threshold: c.server.ban_threshold,
+        banSeconds: c.server.ban_time,
+      }),
       passivePool: new PassivePool(c.server.passive_ports),
       transferLog: c.log.transfer_log ? new TransferLog(c.log.transfer_log) : null,
       commands: buildCommandTable(tls ? tlsCommands : []),
@@ -89,7 +114,7 @@ export class FtpServer {
         const key = `${resolvePath(home)}\0${keepPartialUploads}`;
         let vfs = homes.get(key);
         if (!vfs) {
-          vfs = LocalVfs.open(home, { keepPartialUploads });
+          vfs = openVfs(home, { keepPartialUploads });
           homes.set(key, vfs);
           vfs.catch(() => homes.delete(key));
         }
@@ -98,12 +123,17 @@ export class FtpServer {
     };
   }
 
+  /** Resolves with the number of crash leftovers removed by the start-up sweep. */
+  sweepDone: Promise<number> = Promise.resolve(0);
+
   /**
    * Starts listening (and on the implicit FTPS port when configured);
-   * resolves once connections are accepted.
+   * resolves once connections are accepted. Temporary files of uploads
+   * interrupted by a crash are removed in the background.
    */
   async listen(): Promise<AddressInfo> {
     this.ctx = await this.buildContext();
+    this.sweepDone = this.sweep(new Date());
     const host = this.config.server.host;
     this.listener = await listenOn(host, this.config.server.port, (socket) => this.onConnection(socket, false));
     this.listener.on('error', (err) => this.log.error({ err }, 'listener error'));
@@ -118,6 +148,15 @@ export class FtpServer {
       }
     }
     return this.address;
+  }
+
+  private async sweep(startedAt: Date): Promise<number> {
+    const c = this.config;
+    const roots = c.users.map((u) => u.home);
+    if (c.anonymous?.upload_dir) roots.push(resolvePath(c.anonymous.root, c.anonymous.upload_dir));
+    const removed = await sweepTempFiles(roots, startedAt).catch(() => 0);
+    if (removed > 0) this.log.info({ event: 'temp-swept', removed }, `removed ${removed} temporary upload file(s) left by an interrupted run`);
+    return removed;
   }
 
   /** Re-reads the TLS certificate and key (SIGHUP); new sessions use them. */
@@ -138,6 +177,12 @@ export class FtpServer {
       return;
     }
     const ip = normalizeAddress(socket.remoteAddress);
+    const banned = ctx.throttle.banRemaining(ip);
+    if (banned > 0) {
+      this.log.info({ event: 'connection-refused', remote: ip, reason: 'banned', seconds: banned }, 'connection refused: address banned');
+      this.refuse(socket, `421 Too many failed logins from your address; try again in ${banned} seconds.\r\n`);
+      return;
+    }
     const admitted = ctx.limits.admit(ip);
     if (admitted !== 'ok') {
       const why =

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildConfig, type WharfConfig } from '../../src/config/load.js';
 import { hashPassword } from '../../src/auth/password.js';
-import { FtpServer } from '../../src/server/server.js';
+import { FtpServer, type FtpServerOptions } from '../../src/server/server.js';
 import { createLogger } from '../../src/server/events/log.js';
 
 /** A running test server. */
@@ -53,7 +53,7 @@ function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<s
  * (e.g. `{ server: { max_connections: 2 } }`). The anonymous root holds
  * `hello.txt`, `pub/data.bin` (64 KiB) and an `incoming` drop box.
  */
-export async function startServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
+export async function startServer(overrides: Record<string, unknown> = {}, options: FtpServerOptions = {}): Promise<TestServer> {
   const dir = await mkdtemp(join(tmpdir(), 'wharf-test-'));
   const root = join(dir, 'anon');
   const aliceHome = join(dir, 'alice');
@@ -69,7 +69,9 @@ export async function startServer(overrides: Record<string, unknown> = {}): Prom
   await writeFile(join(readerHome, 'report.txt'), 'quarterly numbers\n');
   const hash = await secretHash();
   const base = {
-    server: { host: '127.0.0.1', port: 0 },
+    // No login delay and a high ban threshold unless a test asks for them,
+    // so tests with a wrong password do not slow each other down.
+    server: { host: '127.0.0.1', port: 0, login_failure_delay: 0, ban_threshold: 1000 },
     anonymous: { enabled: true, root, upload_dir: 'incoming' },
     users: [
       { name: 'alice', password: hash, home: aliceHome, permissions: ['*'] },
@@ -78,7 +80,7 @@ export async function startServer(overrides: Record<string, unknown> = {}): Prom
     log: { level: process.env.WHARF_TEST_LOG ?? 'silent' },
   };
   const config = buildConfig(merge(base, overrides), dir);
-  const server = new FtpServer(config, { logger: createLogger(config.log.level) });
+  const server = new FtpServer(config, { logger: createLogger(config.log.level), ...options });
   const addr = await server.listen();
   return {
     server,

@@ -35,11 +35,23 @@ function user({ session, arg }: CommandContext): Reply {
   return reply(331, 'Please specify the password.');
 }
 
-async function loginFailed(session: Session, text: string): Promise<Reply | void> {
+async function loginFailed(session: Session, text: string, user: string): Promise<Reply | void> {
   session.login = { kind: 'greeted' };
   session.loginFailures++;
-  const max = session.server.config.server.max_login_failures;
-  session.server.log.info({ event: 'login-failed', session: session.id, remote: session.remoteAddress, failures: session.loginFailures }, 'login failed');
+  const { server } = session;
+  const max = server.config.server.max_login_failures;
+  const verdict = server.throttle.fail(session.remoteAddress);
+  server.log.info({ event: 'login-failed', session: session.id, remote: session.remoteAddress, user, failures: session.loginFailures, delayMs: verdict.delayMs }, 'login failed');
+  if (verdict.banned) {
+    server.log.warn(
+      { event: 'address-banned', remote: session.remoteAddress, seconds: server.config.server.ban_time },
+      `banned ${session.remoteAddress} for ${server.config.server.ban_time} s after ${server.config.server.ban_threshold} failed logins`,
+    );
+    session.send(reply(421, `${text} Too many failed logins from your address; closing control connection.`));
+    session.close();
+    return;
+  }
+  if (verdict.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, verdict.delayMs));
   if (session.loginFailures >= max) {
     session.send(reply(421, `${text} Too many login failures; closing control connection.`));
     session.close();
@@ -66,7 +78,7 @@ async function pass({ session, arg }: CommandContext): Promise<Reply | void> {
   if (isAnonymousName(name) && server.anonymous) {
     const anon = server.anonymous;
     if (server.config.anonymous?.require_email && !looksLikeEmail(arg)) {
-      return loginFailed(session, 'Please use your e-mail address as the password.');
+      return loginFailed(session, 'Please use your e-mail address as the password.', name);
     }
     if (!server.limits.takeAnonymous()) {
       server.log.info({ event: 'anonymous-full', session: session.id, remote: session.remoteAddress }, 'anonymous login refused: too many anonymous users');
@@ -90,7 +102,8 @@ async function pass({ session, arg }: CommandContext): Promise<Reply | void> {
     return loggedIn(session, account, 'Anonymous access granted, restrictions apply.');
   }
   const found = await server.users.authenticate(name, arg);
-  if (!found) return loginFailed(session, 'Login incorrect.');
+  if (!found) return loginFailed(session, 'Login incorrect.', name);
+  server.throttle.succeed(session.remoteAddress);
   let vfs;
   try {
     vfs = await server.openHome(found.home, found.keepPartialUploads);

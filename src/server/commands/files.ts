@@ -78,7 +78,13 @@ function receive(ctx: AuthedContext, path: string, upload: Upload, opening: stri
       data.on('data', (c: Buffer) => count(c.length));
       return pipeline([data, ...middle(ctx, 'i'), upload.stream], { signal });
     },
-    commit: () => upload.commit(),
+    commit: async () => {
+      // In stream mode the end of the data is just a closed connection, which
+      // a killed client also produces. When the control connection went
+      // down with it, the upload is treated as interrupted.
+      if (ctx.session.controlGone) throw new Error('control connection closed during the upload');
+      await upload.commit();
+    },
     discard: () => upload.abort(),
   });
 }

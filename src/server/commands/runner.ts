@@ -114,7 +114,10 @@ function failureReply(err: unknown, signal: AbortSignal): Reply {
     if (signal.reason?.message === 'data-timeout') return reply(426, 'Data connection timed out; transfer aborted.');
     return reply(426, 'Connection closed; transfer aborted.');
   }
-  if (err instanceof VfsError && err.code === 'no-space') return reply(452, 'Insufficient storage space; transfer aborted.');
+  const errno = (err as NodeJS.ErrnoException | undefined)?.code;
+  if ((err instanceof VfsError && err.code === 'no-space') || errno === 'ENOSPC' || errno === 'EDQUOT') {
+    return reply(452, 'Insufficient storage space; transfer aborted.');
+  }
   if (err instanceof VfsError && err.code !== 'io') return reply(550, 'Transfer failed: file unavailable.');
   if (isDataError(err)) return reply(426, 'Connection closed; transfer aborted.');
   return reply(451, 'Transfer aborted: local error in processing.');

@@ -17,6 +17,7 @@ import type { ActiveTransfer, LoginState, Session, SessionTls } from './types.js
 
 const MAX_QUEUE = 64;
 const MAX_LINE = 4096;
+const MAX_UNREAD_REPLIES = 64 * 1024;
 
 /** Verbs answered while a transfer runs, without waiting for it. */
 const URGENT = new Set(['ABOR', 'STAT']);
@@ -217,6 +218,9 @@ export class FtpSession implements Session {
         const r = await dispatch(this, line);
         if (r) this.send(r);
         this.armTimer();
+        // A client that sends commands but never reads the replies must not
+        // make us buffer them without bound.
+        if (this.socket.writableLength > MAX_UNREAD_REPLIES) await this.drained();
       }
     } catch (err) {
       this.log.error({ err, session: this.id }, 'session failed');
@@ -224,6 +228,24 @@ export class FtpSession implements Session {
     } finally {
       this.running = false;
     }
+  }
+
+  /** Resolves when the control socket's write buffer has drained (or it closed). */
+  private drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.once('drain', done);
+      this.socket.once('close', done);
+    });
+  }
+
+  /** True once the client has closed (or half-closed) the control connection. */
+  get controlGone(): boolean {
+    return this.closed || this.socket.destroyed || this.socket.readableEnded;
   }
 
   /** Logs a command that failed (reply 4xx or 5xx). */

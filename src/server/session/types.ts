@@ -80,6 +80,8 @@ export interface Session {
   upgradeToTls(): void;
   /** Resumes reading text held back after an AUTH line that was refused. */
   releaseHold(): void;
+  /** True once the client has closed the control connection. */
+  readonly controlGone: boolean;
   /** Re-arms the idle timer (after login, after a transfer). */
   armTimer(): void;
   /** Ends the session after the replies already queued. */

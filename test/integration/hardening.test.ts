@@ -1,0 +1,208 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { startServer } from '../helpers/server.js';
+import { RawSession, readAll } from '../helpers/raw.js';
+import { LocalVfs } from '../../src/vfs/local/localVfs.js';
+import type { Vfs } from '../../src/vfs/types.js';
+
+async function failLogin(s: RawSession): Promise<{ code: number; ms: number }> {
+  await s.cmd('USER alice');
+  const t0 = performance.now();
+  const r = await s.cmd('PASS wrong');
+  return { code: r.code, ms: performance.now() - t0 };
+}
+
+test('brute force: failed logins are answered after a growing delay; the address is then banned', async (t) => {
+  const srv = await startServer({ server: { login_failure_delay: 0.2, ban_threshold: 4, ban_time: 60, max_login_failures: 10 } });
+  const sessions: RawSession[] = [];
+  t.after(async () => {
+    for (const s of sessions) s.close();
+    await srv.close();
+  });
+  const a = await RawSession.open(srv.port);
+  sessions.push(a);
+  await a.read();
+  const f1 = await failLogin(a);
+  const f2 = await failLogin(a);
+  assert.equal(f1.code, 530);
+  assert.equal(f2.code, 530);
+  assert.ok(f1.ms >= 190, `first failure answered after ${f1.ms} ms`);
+  assert.ok(f2.ms >= 390, `second failure answered after ${f2.ms} ms`);
+  // Across connections: the count is per address.
+  const b = await RawSession.open(srv.port);
+  sessions.push(b);
+  await b.read();
+  assert.ok((await failLogin(b)).ms >= 790);
+  const last = await failLogin(b);
+  assert.equal(last.code, 421);
+  await b.waitClosed();
+  const c = await RawSession.open(srv.port);
+  sessions.push(c);
+  const r = await c.read();
+  assert.equal(r?.code, 421);
+  assert.match(r?.raw ?? '', /Too many failed logins from your address; try again in \d+ seconds/);
+  await c.waitClosed();
+  // Another address is not affected, and the session already open is not disturbed.
+  const d = await RawSession.open(srv.port, '127.0.0.1', '127.0.0.2');
+  sessions.push(d);
+  await d.login('alice', 'secret');
+  assert.equal((await a.cmd('NOOP')).code, 200);
+});
+
+test('a client that never reads its replies stops being read (bounded memory)', async (t) => {
+  const srv = await startServer();
+  const s = await RawSession.open(srv.port);
+  t.after(async () => {
+    s.close();
+    await srv.close();
+  });
+  await s.login();
+  s.socket.pause();
+  const chunk = Buffer.from('NOOP\r\n'.repeat(10_000));
+  let blocked = false;
+  for (let i = 0; i < 2000 && !blocked; i++) {
+    if (!s.socket.write(chunk)) {
+      // Our side backs up only if the server stopped reading; wait for a drain that must not come quickly.
+      const drained = await Promise.race([once(s.socket, 'drain').then(() => true), new Promise((r) => setTimeout(() => r(false), 500))]);
+      blocked = drained === false;
+    }
+  }
+  assert.ok(blocked, 'the server kept reading commands whose replies were never read');
+  const sessions = srv.server.sessionStats();
+  assert.equal(sessions.length, 1);
+  assert.ok(sessions[0]!.unsentReplyBytes < 256 * 1024, `${sessions[0]!.unsentReplyBytes} bytes of replies buffered`);
+});
+
+test('a PASV nobody connects to is closed after data_timeout; a second PASV replaces the first', async (t) => {
+  const srv = await startServer({ server: { data_timeout: 1 } });
+  const s = await RawSession.open(srv.port);
+  t.after(async () => {
+    s.close();
+    await srv.close();
+  });
+  await s.login();
+  const p1 = Number(/\|\|\|(\d+)\|/.exec((await s.cmd('EPSV')).raw)?.[1]);
+  const p2 = Number(/\|\|\|(\d+)\|/.exec((await s.cmd('EPSV')).raw)?.[1]);
+  // Probes come from another address, so the server never takes them as the data connection.
+  const refused = async (port: number) => {
+    const c = connect({ port, host: '127.0.0.1', localAddress: '127.0.0.2' });
+    const [ev] = await Promise.race([once(c, 'error').then(() => ['error']), once(c, 'connect').then(() => ['connect'])]);
+    c.destroy();
+    return ev === 'error';
+  };
+  assert.ok(await refused(p1), 'the first listener was closed by the second PASV');
+  // The second one closes by itself after data_timeout.
+  let closed = false;
+  for (let i = 0; i < 40 && !closed; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    closed = await refused(p2);
+  }
+  assert.ok(closed, 'the idle passive listener was not closed');
+  assert.equal((await s.cmd('RETR hello.txt')).code, 425);
+});
+
+test('a client killed during an upload leaves the old file, and no partial file', async (t) => {
+  const srv = await startServer();
+  await writeFile(join(srv.aliceHome, 'doc.txt'), 'the complete old version');
+  const s = await RawSession.open(srv.port);
+  t.after(async () => {
+    s.close();
+    await srv.close();
+  });
+  await s.login('alice', 'secret');
+  await s.cmd('TYPE I');
+  const data = await s.passive();
+  assert.equal((await s.cmd('STOR doc.txt')).code, 150);
+  await new Promise<void>((r) => data.write(Buffer.alloc(100_000, 1), () => r()));
+  // The client dies: both connections close at once.
+  s.socket.destroy();
+  data.end();
+  await once(data, 'close');
+  for (let i = 0; i < 100 && srv.server.connectionCount > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(srv.server.connectionCount, 0);
+  assert.equal(await readFile(join(srv.aliceHome, 'doc.txt'), 'utf8'), 'the complete old version');
+  assert.deepEqual(await readdir(srv.aliceHome), ['doc.txt']);
+});
+
+test('a full disk answers 452 and removes the partial upload', async (t) => {
+  const failingVfs = async (root: string): Promise<Vfs> => {
+    const inner = await LocalVfs.open(root);
+    return new Proxy(inner, {
+      get(target, prop, receiver) {
+        if (prop !== 'write') return Reflect.get(target, prop, receiver);
+        return async (path: string, mode: Parameters<Vfs['write']>[1]) => {
+          const up = await target.write(path, mode);
+          let written = 0;
+          const real = up.stream;
+          const stream = new Writable({
+            write(chunk: Buffer, _e, cb) {
+              written += chunk.length;
+              if (written > 50_000) {
+                const err = Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+                cb(err);
+                return;
+              }
+              real.write(chunk, cb);
+            },
+            final(cb) {
+              real.end(cb);
+            },
+          });
+          return { stream, commit: () => up.commit(), abort: () => up.abort() };
+        };
+      },
+    });
+  };
+  const srv = await startServer({}, { openVfs: (root) => failingVfs(root) });
+  const s = await RawSession.open(srv.port);
+  t.after(async () => {
+    s.close();
+    await srv.close();
+  });
+  await s.login('alice', 'secret');
+  await s.cmd('TYPE I');
+  const data = await s.passive();
+  data.on('error', () => undefined);
+  assert.equal((await s.cmd('STOR big.bin')).code, 150);
+  data.end(Buffer.alloc(200_000, 2));
+  const r = await s.read();
+  assert.equal(r?.code, 452);
+  assert.deepEqual(await readdir(srv.aliceHome), []);
+  assert.equal((await s.cmd('NOOP')).code, 200);
+});
+
+test('temporary files left by a crash are removed at start; fresh uploads are not', async (t) => {
+  const first = await startServer();
+  const home = first.aliceHome;
+  await first.server.close(0);
+  await mkdir(join(home, 'sub'));
+  await writeFile(join(home, '.wharf-up-0123456789abcdef'), 'partial');
+  await writeFile(join(home, 'sub', '.wharf-up-fedcba9876543210'), 'partial');
+  await writeFile(join(home, 'keep.txt'), 'keep');
+  const { utimes } = await import('node:fs/promises');
+  const past = new Date(Date.now() - 60_000);
+  await utimes(join(home, '.wharf-up-0123456789abcdef'), past, past);
+  await utimes(join(home, 'sub', '.wharf-up-fedcba9876543210'), past, past);
+  const { FtpServer } = await import('../../src/server/server.js');
+  const server = new FtpServer(first.config);
+  await server.listen();
+  t.after(async () => {
+    await server.close(0);
+    await first.close();
+  });
+  assert.equal(await server.sweepDone, 2);
+  assert.deepEqual((await readdir(home)).sort(), ['keep.txt', 'sub']);
+  assert.deepEqual(await readdir(join(home, 'sub')), []);
+  // And a normal download still works on the restarted server.
+  const s = await RawSession.open(server.address.port);
+  t.after(() => s.close());
+  await s.login('alice', 'secret');
+  const d = await s.passive();
+  assert.equal((await s.cmd('RETR keep.txt')).code, 150);
+  assert.equal((await readAll(d)).toString(), 'keep');
+});
