@@ -247,12 +247,14 @@ export class FtpsControl {
     await within(once(secure, 'secureConnect'), 10_000, 'TLS handshake after AUTH TLS');
   }
 
-  /** USER/PASS, expecting 331 then 230. */
+  /** USER/PASS, expecting 331 then 230, then TYPE I (byte-exact transfers). */
   async login(user: string, pass: string): Promise<void> {
     const u = await this.cmd(`USER ${user}`);
     if (u.code !== 331) throw new Error(`USER: ${u.raw}`);
     const p = await this.cmd(`PASS ${pass}`);
     if (p.code !== 230) throw new Error(`PASS: ${p.raw}`);
+    const ty = await this.cmd('TYPE I');
+    if (ty.code !== 200) throw new Error(`TYPE I: ${ty.raw}`);
   }
 
   /** PBSZ 0 + PROT P. */
