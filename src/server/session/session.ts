@@ -18,6 +18,7 @@ import type { ActiveTransfer, LoginState, Session, SessionTls } from './types.js
 const MAX_QUEUE = 64;
 const MAX_LINE = 4096;
 const MAX_UNREAD_REPLIES = 64 * 1024;
+const FAIR_BATCH = 16;
 
 /** Verbs answered while a transfer runs, without waiting for it. */
 const URGENT = new Set(['ABOR', 'STAT']);
@@ -207,7 +208,11 @@ export class FtpSession implements Session {
     if (this.running) return;
     this.running = true;
     try {
+      let handled = 0;
       while (this.queue.length > 0 && !this.closed) {
+        // Let other sessions run between batches: one client's pipelined
+        // flood must not hold the event loop.
+        if (++handled % FAIR_BATCH === 0) await new Promise((r) => setImmediate(r));
         const line = this.queue.shift() as string;
         if (this.queue.length < MAX_QUEUE / 2) this.socket.resume();
         this.armTimer();
