@@ -9,6 +9,7 @@ import { hashPassword } from '../auth/password.js';
 import { registerClientCommands } from './client/index.js';
 import { serve } from './serve.js';
 import { generateSelfSigned } from './genCert.js';
+import { TlsMaterial } from '../server/tls/material.js';
 
 function parsePort(text: string): number {
   if (!/^\d+$/.test(text) || Number(text) > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
@@ -66,6 +67,12 @@ function buildProgram(setCode: (n: number) => void): Command {
     .action(async (opts: { config: string }) => {
       const config = await loadConfigFile(opts.config);
       const problems = await checkConfigPaths(config);
+      if (problems.length === 0 && config.tls) {
+        await TlsMaterial.load(config.tls.cert, config.tls.key).catch((err: unknown) => {
+          if (err instanceof ConfigError) problems.push(...err.problems);
+          else throw err;
+        });
+      }
       if (problems.length > 0) throw new ConfigError(problems.map((p) => `${opts.config}: ${p}`));
       process.stdout.write(`${opts.config}: OK\n`);
       setCode(0);
