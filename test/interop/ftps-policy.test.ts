@@ -212,6 +212,7 @@ test('a plain-text client on the implicit port is dropped while a concurrent imp
   const received: Buffer[] = [];
   plain.on('data', (d: Buffer) => received.push(d));
   plain.write('USER anonymous\r\n');
+  // Well inside the 30 s login timeout: the failed handshake itself ends it.
   await within(once(plain, 'close'), 15_000, 'the server to drop the plain-text client');
   // Never greeted in clear text: no FTP reply leaked to it.
   assert.doesNotMatch(Buffer.concat(received).toString('latin1'), /^\d{3}[ -]/m);
