@@ -1,0 +1,97 @@
+/**
+ * The dataset every server serves, made once per run in a temp directory:
+ * a big file for single-stream transfers, a file for the many-clients
+ * scenario, directories of many entries for listings, many 4 KiB files, and
+ * a world-writable `incoming` directory for uploads. The root itself is not
+ * writable by the ftp user (vsftpd insists).
+ */
+import { execFile } from 'node:child_process';
+import { chmod, mkdir, open, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Options } from './options.js';
+import type { CertFiles, DatasetPaths } from './servers/types.js';
+
+const execFileP = promisify(execFile);
+
+/** Names inside the root. */
+export const NAMES = {
+  big: 'big.bin',
+  client: 'client.bin',
+  small: 'small',
+  incoming: 'incoming',
+  listDir: (n: number) => `list${n}`,
+  smallFile: (i: number) => `f${String(i).padStart(5, '0')}.dat`,
+};
+
+/** The dataset on disk. */
+export interface Dataset extends DatasetPaths {
+  /** The temp directory holding root, certificates and scratch. */
+  base: string;
+  cert: CertFiles;
+}
+
+/** Writes `size` bytes of fixed pseudo-random data, 1 MiB at a time. */
+async function writeBig(file: string, size: number): Promise<void> {
+  const chunk = Buffer.allocUnsafe(1 << 20);
+  let x = 0x2545f491;
+  for (let i = 0; i < chunk.length; i += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    chunk.writeUInt32LE(x >>> 0, i);
+  }
+  const fh = await open(file, 'w');
+  try {
+    for (let done = 0; done < size; ) {
+      const n = Math.min(chunk.length, size - done);
+      // Vary each MiB a little so no layer could deduplicate it.
+      chunk.writeUInt32LE(done >>> 20, 0);
+      await fh.write(chunk, 0, n);
+      done += n;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Creates `count` files named by `name(i)` with `content`, 256 at a time. */
+async function manyFiles(dir: string, count: number, name: (i: number) => string, content: Buffer): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (let i = 0; i < count; i += 256) {
+    const batch: Promise<void>[] = [];
+    for (let j = i; j < Math.min(count, i + 256); j++) batch.push(writeFile(path.join(dir, name(j)), content));
+    await Promise.all(batch);
+  }
+}
+
+/** Makes the dataset and a self-signed certificate (with `wharf gen-cert`). */
+export async function makeDataset(opts: Options, base: string, repo: string): Promise<Dataset> {
+  const root = path.join(base, 'root');
+  await mkdir(root, { recursive: true });
+  await chmod(base, 0o755);
+  await chmod(root, 0o755);
+  await writeBig(path.join(root, NAMES.big), opts.bigBytes);
+  await writeBig(path.join(root, NAMES.client), opts.clientBytes);
+  const small = Buffer.alloc(opts.smallSize, 0x61);
+  await manyFiles(path.join(root, NAMES.small), opts.smallFiles, NAMES.smallFile, small);
+  for (const n of opts.listSizes) {
+    await manyFiles(path.join(root, NAMES.listDir(n)), n, (i) => `entry-${String(i).padStart(6, '0')}.txt`, Buffer.alloc(0));
+  }
+  const incoming = path.join(root, NAMES.incoming);
+  await mkdir(incoming, { recursive: true });
+  await chmod(incoming, 0o777);
+  const certDir = path.join(base, 'cert');
+  await execFileP(process.execPath, [path.join(repo, 'bin', 'wharf.js'), 'gen-cert', '--out', certDir], { timeout: 60_000 });
+  return { base, root, incoming: NAMES.incoming, cert: { cert: path.join(certDir, 'cert.pem'), key: path.join(certDir, 'key.pem') } };
+}
+
+/** Removes an uploaded file (the harness cleans up between repetitions). */
+export async function removeUpload(ds: Dataset, name: string): Promise<void> {
+  await rm(path.join(ds.root, ds.incoming, name), { force: true });
+}
+
+/** Deletes the whole dataset. */
+export async function removeDataset(base: string): Promise<void> {
+  await rm(base, { recursive: true, force: true, maxRetries: 3 });
+}

@@ -1,0 +1,187 @@
+/**
+ * `npm run bench`: makes the dataset, then for each repetition measures the
+ * ceilings and, one server at a time (A B C A B C), starts the server pinned
+ * to its core, runs every scenario against it and stops it. Writes the raw
+ * records to bench/raw/ and the report to bench/results.md (or
+ * bench/raw/results-quick.md for BENCH_QUICK=1). With BENCH_PROFILE=1 it
+ * profiles Wharf instead (see profile.ts).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { mkdir, mkdtemp, statfs, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { allCeilings, CEILING_METRICS } from './ceilings.js';
+import { makeDataset, removeDataset, type Dataset } from './dataset.js';
+import { readOptions, wanted, type Options } from './options.js';
+import { runProfile } from './profile.js';
+import { renderReport, type RawRecord, type RawRun } from './report.js';
+import { allScenarios } from './scenarios/index.js';
+import type { Scenario } from './scenarios/common.js';
+import { SERVERS } from './servers/index.js';
+import { freePort, killAllSync } from './servers/launch.js';
+import type { RunningServer, ServerSpec, StartEnv } from './servers/types.js';
+
+const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+const BENCH = path.join(REPO, 'bench');
+/** A scenario that takes longer than this is abandoned and its server restarted. */
+const SCENARIO_TIMEOUT_MS = 300_000;
+
+function log(line: string): void {
+  process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+}
+
+/** Races a promise against a timeout. */
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+function machine(): Record<string, string> {
+  const sh = (cmd: string, args: string[]) => {
+    try {
+      return execFileSync(cmd, args, { encoding: 'utf8', cwd: REPO }).trim();
+    } catch {
+      return '?';
+    }
+  };
+  return {
+    cpu: `${os.cpus()[0]?.model ?? '?'} ×${os.cpus().length}`,
+    kernel: os.release(),
+    node: process.version,
+    commit: sh('git', ['rev-parse', '--short', 'HEAD']) + (sh('git', ['status', '--porcelain', 'src']) ? ' (+ uncommitted src changes)' : ''),
+  };
+}
+
+/** Passive port range below Linux's ephemeral range, random per start. */
+function passiveRange(): [number, number] {
+  const base = 20000 + Math.floor(Math.random() * 10) * 1000;
+  return [base, base + 999];
+}
+
+async function startServer(spec: ServerSpec, opts: Options, ds: Dataset, workDir: string): Promise<RunningServer> {
+  await mkdir(workDir, { recursive: true });
+  const env: StartEnv = { dataset: ds, workDir, cert: ds.cert, cpu: opts.serverCpu, port: await freePort(), passive: passiveRange() };
+  return spec.start(env);
+}
+
+function headline(metrics: Record<string, number>): string {
+  return Object.entries(metrics)
+    .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toPrecision(4)}`)
+    .join(' ');
+}
+
+/** Runs every scenario against one server, restarting it if a scenario hangs. */
+async function runServer(spec: ServerSpec, scenarios: Scenario[], opts: Options, ds: Dataset, rep: number, runDir: string, records: RawRecord[]): Promise<void> {
+  const workDir = path.join(runDir, `${spec.name}-${rep + 1}`);
+  let server: RunningServer | null = null;
+  try {
+    for (const sc of scenarios) {
+      if (!sc.applies(spec)) continue;
+      try {
+        server ??= await startServer(spec, opts, ds, workDir);
+        const notes: string[] = [];
+        const note = (msg: string) => void notes.push(msg);
+        const metrics = await withTimeout(sc.run({ server, spec, opts, dataset: ds, rep, note }), SCENARIO_TIMEOUT_MS, sc.id);
+        records.push({ kind: 'scenario', id: sc.id, server: spec.name, rep, metrics, ...(notes.length > 0 ? { notes } : {}) });
+        log(`  ${spec.name} ${sc.id}: ${headline(metrics)}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`);
+      } catch (err) {
+        const msg = err instanceof Error ? err.message : String(err);
+        records.push({ kind: 'scenario', id: sc.id, server: spec.name, rep, error: msg });
+        log(`  ${spec.name} ${sc.id}: ERROR ${msg}`);
+        if (server) await server.stop();
+        server = null;
+      }
+    }
+  } finally {
+    if (server) await server.stop();
+  }
+}
+
+async function checkDisk(opts: Options): Promise<void> {
+  const s = await statfs(opts.tmpBase);
+  const free = s.bavail * s.bsize;
+  const need = opts.bigBytes * 3 + opts.clientBytes + (1 << 30);
+  if (free < need) throw new Error(`${opts.tmpBase} has ${(free / 2 ** 30).toFixed(1)} GiB free; the benchmark needs ${(need / 2 ** 30).toFixed(1)} GiB (set BENCH_TMP or BENCH_BIG_MIB)`);
+}
+
+async function main(): Promise<number> {
+  const opts = readOptions();
+  const started = new Date();
+  await checkDisk(opts);
+  const base = await mkdtemp(path.join(opts.tmpBase, 'wharf-bench-'));
+  const cleanup = () => {
+    killAllSync();
+    if (!opts.keepData) rmSync(base, { recursive: true, force: true });
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    log(`${sig}: stopping servers, removing ${base}`);
+    cleanup();
+    process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    log(`dataset in ${base} (big file ${opts.bigBytes >> 20} MiB)`);
+    const ds = await makeDataset(opts, base, REPO);
+    const rawDir = path.join(BENCH, 'raw');
+    mkdirSync(rawDir, { recursive: true });
+    if (opts.profile) return await runProfile(opts, ds, path.join(base, 'runs'), rawDir);
+    const specs = opts.servers.map((name) => {
+      const spec = SERVERS.find((s) => s.name === name);
+      if (!spec) throw new Error(`BENCH_SERVERS: unknown server ${name}`);
+      return spec;
+    });
+    const scenarios = allScenarios(opts).filter((s) => wanted(opts, s.id));
+    const ceilings = opts.ceilings ? allCeilings(opts) : [];
+    const records: RawRecord[] = [];
+    for (let rep = 0; rep < opts.reps; rep++) {
+      log(`repetition ${rep + 1}/${opts.reps}`);
+      for (const c of ceilings) {
+        try {
+          const metrics = await withTimeout(c.run(opts, ds, base), SCENARIO_TIMEOUT_MS, c.id);
+          records.push({ kind: 'ceiling', id: c.id, server: 'ceiling', rep, metrics });
+          log(`  ceiling ${c.id}: ${headline(metrics)}`);
+        } catch (err) {
+          records.push({ kind: 'ceiling', id: c.id, server: 'ceiling', rep, error: (err as Error).message });
+          log(`  ceiling ${c.id}: ERROR ${(err as Error).message}`);
+        }
+      }
+      for (const spec of specs) await runServer(spec, scenarios, opts, ds, rep, path.join(base, 'runs'), records);
+    }
+    const finished = new Date();
+    const run: RawRun = {
+      started: started.toISOString(),
+      finished: finished.toISOString(),
+      seconds: (finished.getTime() - started.getTime()) / 1000,
+      options: opts,
+      machine: machine(),
+      servers: specs.map((s) => ({ name: s.name, note: s.note })),
+      scenarios: scenarios.map((s) => ({ id: s.id, title: s.title, tls: s.tls, metrics: s.metrics })),
+      ceilings: ceilings.map((c) => ({ id: c.id, title: c.title, metrics: CEILING_METRICS })),
+      records,
+    };
+    const stamp = finished.toISOString().replace(/[:.]/g, '-');
+    await writeFile(path.join(rawDir, `run-${stamp}.json`), JSON.stringify(run, null, 1));
+    const report = renderReport(run);
+    const reportFile = opts.quick ? path.join(rawDir, 'results-quick.md') : path.join(BENCH, 'results.md');
+    await writeFile(reportFile, report);
+    log(`wrote ${path.relative(REPO, reportFile)} and bench/raw/run-${stamp}.json in ${run.seconds.toFixed(0)} s`);
+    return 0;
+  } finally {
+    killAllSync();
+    if (!opts.keepData) await removeDataset(base);
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    killAllSync();
+    process.exit(1);
+  },
+);

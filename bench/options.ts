@@ -1,0 +1,92 @@
+/**
+ * Benchmark settings from the environment. The defaults are the issue's
+ * sizes; BENCH_QUICK=1 shrinks everything for a smoke run of well under a
+ * minute. Every size can also be set on its own.
+ */
+
+/** All settings of one run. */
+export interface Options {
+  quick: boolean;
+  reps: number;
+  /** Servers to run, by name. */
+  servers: string[];
+  /** Scenario ids (or prefixes) to run; empty = all. */
+  scenarios: string[];
+  tls: boolean;
+  ceilings: boolean;
+  bigBytes: number;
+  clients: number;
+  clientBytes: number;
+  listSizes: number[];
+  smallFiles: number;
+  smallSize: number;
+  sessions: number;
+  sessionConcurrency: number;
+  idleSessions: number;
+  /** Upper bound in seconds for the time-boxed scenarios (small files, session rate). */
+  budgetSeconds: number;
+  /** Timeout for one transfer, in ms. */
+  transferTimeoutMs: number;
+  /** Core for the servers, and for the load generator (informational: run.sh pins it). */
+  serverCpu: string;
+  clientCpu: string;
+  /** Profile Wharf with --cpu-prof on RETR and small files instead of the full run. */
+  profile: boolean;
+  /** Where the dataset goes (a temp directory is made inside). */
+  tmpBase: string;
+  keepData: boolean;
+}
+
+const MiB = 1 << 20;
+
+function num(name: string, fallback: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name}: not a number: ${v}`);
+  return n;
+}
+
+function list(name: string, fallback: string[]): string[] {
+  const v = process.env[name];
+  if (v === undefined || v.trim() === '') return fallback;
+  return v.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/** All server names, in report order (Wharf first). */
+export const ALL_SERVERS = ['wharf', 'vsftpd', 'pure-ftpd', 'pyftpdlib', 'ftp-srv'];
+
+/** Reads the settings. */
+export function readOptions(): Options {
+  const quick = process.env.BENCH_QUICK === '1';
+  return {
+    quick,
+    reps: Math.max(1, Math.round(num('BENCH_REPS', quick ? 1 : 3))),
+    servers: list('BENCH_SERVERS', ALL_SERVERS),
+    scenarios: list('BENCH_SCENARIOS', []),
+    tls: process.env.BENCH_TLS !== '0',
+    ceilings: process.env.BENCH_CEILINGS !== '0',
+    bigBytes: Math.round(num('BENCH_BIG_MIB', quick ? 64 : 1024) * MiB),
+    clients: Math.round(num('BENCH_CLIENTS', 100)),
+    clientBytes: Math.round(num('BENCH_CLIENT_MIB', quick ? 1 : 10) * MiB),
+    listSizes: list('BENCH_LIST_SIZES', quick ? ['1000', '10000'] : ['10000', '100000']).map(Number),
+    smallFiles: Math.round(num('BENCH_SMALL_FILES', quick ? 200 : 1000)),
+    smallSize: Math.round(num('BENCH_SMALL_KIB', 4) * 1024),
+    sessions: Math.round(num('BENCH_SESSIONS', quick ? 200 : 1000)),
+    sessionConcurrency: Math.round(num('BENCH_SESSION_CONCURRENCY', 10)),
+    idleSessions: Math.round(num('BENCH_IDLE', quick ? 200 : 1000)),
+    budgetSeconds: num('BENCH_BUDGET_S', quick ? 3 : 8),
+    transferTimeoutMs: Math.round(num('BENCH_TIMEOUT_S', 120) * 1000),
+    serverCpu: process.env.BENCH_SERVER_CPU ?? '0',
+    clientCpu: process.env.BENCH_CLIENT_CPU ?? '1',
+    profile: process.env.BENCH_PROFILE === '1',
+    tmpBase: process.env.BENCH_TMP ?? '/tmp',
+    keepData: process.env.BENCH_KEEP_DATA === '1',
+  };
+}
+
+/** True when scenario `id` is selected. */
+export function wanted(opts: Options, id: string): boolean {
+  if (opts.scenarios.length === 0) return true;
+  return opts.scenarios.some((s) => id === s || id.startsWith(s));
+}

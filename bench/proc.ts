@@ -1,0 +1,154 @@
+/**
+ * Reading a server's resource use from /proc: CPU time (utime + stime of the
+ * process, of its live descendants, and of the children they have reaped,
+ * so a forking server is charged for its sessions) and memory (Rss and Pss
+ * from smaps_rollup, summed over the process tree).
+ */
+import { readdir, readFile } from 'node:fs/promises';
+
+/** Clock ticks per second of /proc/PID/stat times (CLK_TCK; 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+interface StatLine {
+  pid: number;
+  ppid: number;
+  /** utime + stime + cutime + cstime, in ticks. */
+  ticks: number;
+}
+
+/** Parses /proc/PID/stat; the command name may contain spaces and parens. */
+function parseStat(pid: number, text: string): StatLine | null {
+  const close = text.lastIndexOf(')');
+  if (close < 0) return null;
+  const f = text.slice(close + 2).split(' ');
+  // f[0] is field 3 (state): field n is f[n - 3].
+  const num = (n: number) => Number(f[n - 3] ?? 0);
+  return { pid, ppid: num(4), ticks: num(14) + num(15) + num(16) + num(17) };
+}
+
+async function readStat(pid: number): Promise<StatLine | null> {
+  try {
+    return parseStat(pid, await readFile(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** Every process on the machine as pid -> parent pid (one pass over /proc). */
+async function parentMap(): Promise<Map<number, StatLine>> {
+  const out = new Map<number, StatLine>();
+  const names = await readdir('/proc');
+  await Promise.all(
+    names.map(async (name) => {
+      const pid = Number(name);
+      if (!Number.isInteger(pid) || pid <= 0) return;
+      const s = await readStat(pid);
+      if (s) out.set(pid, s);
+    }),
+  );
+  return out;
+}
+
+/** The pids of `root` and all its live descendants. */
+export async function processTree(root: number): Promise<StatLine[]> {
+  const all = await parentMap();
+  const children = new Map<number, StatLine[]>();
+  for (const s of all.values()) {
+    const list = children.get(s.ppid);
+    if (list) list.push(s);
+    else children.set(s.ppid, [s]);
+  }
+  const top = all.get(root);
+  if (!top) return [];
+  const out: StatLine[] = [];
+  const stack = [top];
+  for (let guard = 0; stack.length > 0 && guard < 1_000_000; guard++) {
+    const s = stack.pop() as StatLine;
+    out.push(s);
+    for (const c of children.get(s.pid) ?? []) stack.push(c);
+  }
+  return out;
+}
+
+/**
+ * CPU seconds used so far by a process tree. A single-process server is read
+ * directly (cheap); `tree` walks /proc for forking servers.
+ */
+export async function cpuSeconds(pid: number, tree: boolean): Promise<number> {
+  if (!tree) {
+    const s = await readStat(pid);
+    return s ? s.ticks / TICKS_PER_SECOND : 0;
+  }
+  const all = await processTree(pid);
+  return all.reduce((sum, s) => sum + s.ticks, 0) / TICKS_PER_SECOND;
+}
+
+/** Memory of a process tree in KiB. */
+export interface Memory {
+  rssKiB: number;
+  pssKiB: number;
+  processes: number;
+}
+
+function field(text: string, name: string): number {
+  const m = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+/** Sums Rss and Pss from smaps_rollup over the process tree of `pid`. */
+export async function treeMemory(pid: number): Promise<Memory> {
+  const procs = await processTree(pid);
+  const parts = await Promise.all(
+    procs.map(async (p) => {
+      try {
+        const text = await readFile(`/proc/${p.pid}/smaps_rollup`, 'utf8');
+        return { rss: field(text, 'Rss'), pss: field(text, 'Pss') };
+      } catch {
+        return { rss: 0, pss: 0 };
+      }
+    }),
+  );
+  return {
+    rssKiB: parts.reduce((s, p) => s + p.rss, 0),
+    pssKiB: parts.reduce((s, p) => s + p.pss, 0),
+    processes: procs.length,
+  };
+}
+
+/** Resident set of one process in KiB (VmRSS), 0 if it is gone. */
+export async function rssKiB(pid: number): Promise<number> {
+  try {
+    return field(await readFile(`/proc/${pid}/status`, 'utf8'), 'VmRSS');
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Samples the RSS of one process every `everyMs` until stopped; returns the
+ * peak. Used to show whether a big listing keeps the server's memory flat.
+ */
+export function rssSampler(pid: number, everyMs = 25): { stop(): Promise<number> } {
+  let peak = 0;
+  let running = true;
+  const loop = (async () => {
+    for (let i = 0; running && i < 1_000_000; i++) {
+      peak = Math.max(peak, await rssKiB(pid));
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      peak = Math.max(peak, await rssKiB(pid));
+      return peak;
+    },
+  };
+}
+
+/** CPU seconds of this (load generator) process, user + system. */
+export function selfCpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}

@@ -1,0 +1,99 @@
+/**
+ * BENCH_PROFILE=1: runs Wharf under `node --cpu-prof` for the big RETR and
+ * for the small files (one server process each, so their profiles stay
+ * apart), then summarises each .cpuprofile: self time by function and by
+ * module. Writes bench/raw/profile-*.cpuprofile and bench/raw/profile.md.
+ */
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Dataset } from './dataset.js';
+import type { Options } from './options.js';
+import { retrBig, smallFiles } from './scenarios/transfer.js';
+import type { Scenario } from './scenarios/common.js';
+import { freePort } from './servers/launch.js';
+import { wharf } from './servers/wharf.js';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Self time (ms) by key, biggest first. */
+function top(map: Map<string, number>, n: number): [string, number][] {
+  return [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, n);
+}
+
+function shortUrl(url: string): string {
+  if (!url) return '';
+  const i = url.indexOf('/dist/');
+  if (i >= 0) return url.slice(i + 1);
+  const nm = url.lastIndexOf('node_modules/');
+  if (nm >= 0) return url.slice(nm);
+  return url.replace(/^file:\/\//, '');
+}
+
+/** Summarises one profile as markdown. */
+export function summariseProfile(p: CpuProfile, title: string, n = 25): string {
+  const byId = new Map(p.nodes.map((node) => [node.id, node]));
+  const selfByFn = new Map<string, number>();
+  const selfByModule = new Map<string, number>();
+  let total = 0;
+  p.samples.forEach((id, i) => {
+    const ms = (p.timeDeltas[i] ?? 0) / 1000;
+    const node = byId.get(id);
+    if (!node) return;
+    total += ms;
+    const cf = node.callFrame;
+    const url = shortUrl(cf.url);
+    const fnKey = `${cf.functionName || '(anonymous)'} ${url ? `${url}:${cf.lineNumber + 1}` : ''}`.trim();
+    selfByFn.set(fnKey, (selfByFn.get(fnKey) ?? 0) + ms);
+    const mod = url || cf.functionName;
+    selfByModule.set(mod, (selfByModule.get(mod) ?? 0) + ms);
+  });
+  const pct = (ms: number) => ((ms / total) * 100).toFixed(1);
+  const lines = [`### ${title}`, '', `${total.toFixed(0)} ms sampled.`, '', '| self ms | % | function |', '|---:|---:|---|'];
+  for (const [k, ms] of top(selfByFn, n)) lines.push(`| ${ms.toFixed(0)} | ${pct(ms)} | \`${k}\` |`);
+  lines.push('', '| self ms | % | module |', '|---:|---:|---|');
+  for (const [k, ms] of top(selfByModule, 15)) lines.push(`| ${ms.toFixed(0)} | ${pct(ms)} | \`${k}\` |`);
+  return `${lines.join('\n')}\n`;
+}
+
+async function profileOne(sc: Scenario, opts: Options, ds: Dataset, workDir: string, rawDir: string): Promise<string> {
+  const profileDir = path.join(workDir, `prof-${sc.id}`);
+  await mkdir(profileDir, { recursive: true });
+  const server = await wharf.start({ dataset: ds, workDir, cert: ds.cert, cpu: opts.serverCpu, port: await freePort(), passive: [29000, 29999], profileDir });
+  let metrics: Record<string, number>;
+  try {
+    metrics = await sc.run({ server, spec: wharf, opts, dataset: ds, rep: 0, note: (msg) => process.stdout.write(`note: ${msg}\n`) });
+  } finally {
+    await server.stop();
+  }
+  const files = (await readdir(profileDir)).filter((f) => f.endsWith('.cpuprofile'));
+  if (files.length === 0) throw new Error(`no .cpuprofile written in ${profileDir} (did the server exit cleanly?)`);
+  const src = path.join(profileDir, files[0] as string);
+  await copyFile(src, path.join(rawDir, `profile-${sc.id}.cpuprofile`));
+  const prof = JSON.parse(await readFile(src, 'utf8')) as CpuProfile;
+  const m = Object.entries(metrics).map(([k, v]) => `${k}=${v.toPrecision(4)}`).join(', ');
+  return summariseProfile(prof, `${sc.title} (${m})`);
+}
+
+/** Profiles Wharf on the big RETR and the small files; returns the exit code. */
+export async function runProfile(opts: Options, ds: Dataset, workDir: string, rawDir: string): Promise<number> {
+  await mkdir(workDir, { recursive: true });
+  const parts = ['# Wharf CPU profiles (node --cpu-prof)', '', 'Self time by function and by module; the whole server process, start to stop.', ''];
+  for (const sc of [retrBig(false), smallFiles(false)]) {
+    process.stdout.write(`profiling ${sc.id}\n`);
+    parts.push(await profileOne(sc, opts, ds, workDir, rawDir));
+  }
+  const out = path.join(rawDir, 'profile.md');
+  await writeFile(out, parts.join('\n'));
+  process.stdout.write(`wrote ${out}\n`);
+  return 0;
+}

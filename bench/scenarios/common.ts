@@ -1,0 +1,130 @@
+/**
+ * What every scenario shares: its shape, the metrics it reports, the
+ * context it runs in, and measuring a piece of work (wall time, the
+ * server's CPU from /proc, the load generator's own CPU).
+ */
+import type { Dataset } from '../dataset.js';
+import { Control } from '../ftp/control.js';
+import type { Options } from '../options.js';
+import { cpuSeconds, selfCpuSeconds } from '../proc.js';
+import type { RunningServer, ServerSpec } from '../servers/types.js';
+
+/** How to read a metric. */
+export interface MetricDef {
+  key: string;
+  label: string;
+  unit: string;
+  better: 'higher' | 'lower';
+  /** Decimal places in the report. */
+  digits?: number;
+}
+
+/** Metric values of one run of one scenario, by key. */
+export type Metrics = Record<string, number>;
+
+/** Where a scenario runs. */
+export interface Ctx {
+  server: RunningServer;
+  spec: ServerSpec;
+  opts: Options;
+  dataset: Dataset;
+  rep: number;
+  /** Records a remark for the report (e.g. why some clients failed). */
+  note(msg: string): void;
+}
+
+/** One scenario. */
+export interface Scenario {
+  id: string;
+  title: string;
+  tls: boolean;
+  metrics: MetricDef[];
+  applies(spec: ServerSpec): boolean;
+  /** Returns metric values; `clientCpu` (load generator CPU %) is added by the harness if measured. */
+  run(ctx: Ctx): Promise<Metrics>;
+}
+
+/** What {@link measure} saw. */
+export interface Measured<T> {
+  result: T;
+  wall: number;
+  serverCpu: number;
+  clientCpu: number;
+  /** Load generator CPU as % of one core over the wall time. */
+  clientPct: number;
+}
+
+/** Runs `fn` and measures wall time, server CPU and load generator CPU. */
+export async function measure<T>(ctx: Ctx, fn: () => Promise<T>, settleMs = 0): Promise<Measured<T>> {
+  const tree = ctx.spec.forks;
+  const s0 = await cpuSeconds(ctx.server.pid, tree);
+  const c0 = selfCpuSeconds();
+  const t0 = performance.now();
+  const result = await fn();
+  const wall = (performance.now() - t0) / 1000;
+  const c1 = selfCpuSeconds();
+  if (settleMs > 0) await sleep(settleMs);
+  const s1 = await cpuSeconds(ctx.server.pid, tree);
+  return { result, wall, serverCpu: s1 - s0, clientCpu: c1 - c0, clientPct: wall > 0 ? ((c1 - c0) / wall) * 100 : 0 };
+}
+
+/** Sleeps. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Opens a logged-in session (TLS first when `secure`), TYPE I. */
+export async function openSession(ctx: Ctx, secure: boolean): Promise<Control> {
+  const c = await Control.connect({ host: ctx.server.host, port: ctx.server.port, timeoutMs: 30_000 });
+  try {
+    await c.open(secure);
+    await c.expect('TYPE I', 2);
+    return c;
+  } catch (err) {
+    c.destroy();
+    throw err;
+  }
+}
+
+/** The p-th percentile (0-100) of values, by nearest rank. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] as number;
+}
+
+/** Runs `count` tasks with at most `limit` in flight; returns settled results in order. */
+export async function pool<T>(count: number, limit: number, task: (i: number) => Promise<T>): Promise<PromiseSettledResult<T>[]> {
+  const out: PromiseSettledResult<T>[] = new Array(count);
+  let next = 0;
+  const worker = async () => {
+    for (let guard = 0; next < count && guard < 10_000_000; guard++) {
+      const i = next++;
+      try {
+        out[i] = { status: 'fulfilled', value: await task(i) };
+      } catch (reason) {
+        out[i] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
+  return out;
+}
+
+/** The first distinct error messages of rejected results. */
+export function errorSummary(results: PromiseSettledResult<unknown>[], max = 3): string {
+  const msgs = new Set<string>();
+  for (const r of results) {
+    if (r.status === 'rejected') msgs.add(r.reason instanceof Error ? r.reason.message : String(r.reason));
+    if (msgs.size >= max) break;
+  }
+  return [...msgs].join('; ');
+}
+
+/** Bytes per GiB, MB (decimal). */
+export const GiB = 1 << 30;
+export const MB = 1e6;
+
+/** Common metric definitions. */
+export const CLIENT_CPU: MetricDef = { key: 'clientCpu', label: 'load generator CPU', unit: '% of a core', better: 'lower', digits: 0 };

@@ -1,0 +1,24 @@
+/**
+ * The scenarios, in the order they run against each server (the memory of
+ * idle sessions first, on a freshly started server).
+ */
+import type { Options } from '../options.js';
+import type { Scenario } from './common.js';
+import { listing } from './listing.js';
+import { idleSessions, sessionRate } from './sessions.js';
+import { manyClients, retrBig, smallFiles, storBig } from './transfer.js';
+
+/** Every scenario for these options (before filtering by BENCH_SCENARIOS). */
+export function allScenarios(opts: Options): Scenario[] {
+  const list: Scenario[] = [
+    idleSessions(),
+    sessionRate(false),
+    retrBig(false),
+    storBig(false),
+    manyClients(false),
+    smallFiles(false),
+  ];
+  for (const n of opts.listSizes) list.push(listing('LIST', n), listing('MLSD', n));
+  if (opts.tls) list.push(sessionRate(true), retrBig(true), storBig(true), manyClients(true), smallFiles(true));
+  return list;
+}

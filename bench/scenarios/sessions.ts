@@ -1,0 +1,100 @@
+/**
+ * Session scenarios: the rate of anonymous login + QUIT (and the server CPU
+ * each costs), plain or with AUTH TLS first; and the memory each idle,
+ * logged-in session holds, with many of them open at once.
+ */
+import { Control } from '../ftp/control.js';
+import { treeMemory } from '../proc.js';
+import { CLIENT_CPU, errorSummary, measure, pool, sleep, type Ctx, type Metrics, type Scenario } from './common.js';
+
+/** One anonymous session: connect, (AUTH TLS,) USER, PASS, QUIT, close. */
+async function oneSession(ctx: Ctx, tls: boolean): Promise<void> {
+  const c = await Control.connect({ host: ctx.server.host, port: ctx.server.port, timeoutMs: 15_000 });
+  try {
+    if (tls) await c.startTls();
+    await c.login();
+    await c.quit();
+  } finally {
+    c.destroy();
+  }
+}
+
+/** Anonymous login + QUIT, a few sessions in flight, time-boxed. */
+export function sessionRate(tls: boolean): Scenario {
+  return {
+    id: tls ? 'tls-sessions' : 'sessions',
+    title: `anonymous login + QUIT${tls ? ' after AUTH TLS' : ''}`,
+    tls,
+    metrics: [
+      { key: 'perS', label: 'rate', unit: 'sessions/s', better: 'higher', digits: 0 },
+      { key: 'cpuMs', label: 'server CPU', unit: 'ms/session', better: 'lower', digits: 3 },
+      CLIENT_CPU,
+    ],
+    applies: (spec) => !tls || spec.tls,
+    async run(ctx: Ctx): Promise<Metrics> {
+      const { sessions, sessionConcurrency, budgetSeconds } = ctx.opts;
+      const deadline = performance.now() + budgetSeconds * 1000;
+      let done = 0;
+      const m = await measure(
+        ctx,
+        () =>
+          pool(sessions, sessionConcurrency, async () => {
+            if (performance.now() > deadline) return;
+            await oneSession(ctx, tls);
+            done++;
+          }),
+        300,
+      );
+      const failed = m.result.filter((r) => r.status === 'rejected').length;
+      if (failed > 0) throw new Error(`${failed} sessions failed: ${errorSummary(m.result)}`);
+      return { perS: done / m.wall, cpuMs: (m.serverCpu * 1000) / done, clientCpu: m.clientPct };
+    },
+  };
+}
+
+/** Many idle logged-in sessions: server memory per session (RSS and PSS over the process tree). */
+export function idleSessions(): Scenario {
+  return {
+    id: 'idle',
+    title: 'idle logged-in sessions',
+    tls: false,
+    metrics: [
+      { key: 'rssKiB', label: 'RSS per session', unit: 'KiB', better: 'lower', digits: 1 },
+      { key: 'pssKiB', label: 'PSS per session', unit: 'KiB', better: 'lower', digits: 1 },
+      { key: 'open', label: 'sessions open', unit: 'sessions', better: 'higher', digits: 0 },
+    ],
+    applies: () => true,
+    async run(ctx: Ctx): Promise<Metrics> {
+      const n = ctx.opts.idleSessions;
+      // Warm up (code paths, pools), then take the baseline.
+      const warm = await pool(20, 20, async () => {
+        const c = await Control.connect({ host: ctx.server.host, port: ctx.server.port, timeoutMs: 15_000 });
+        await c.login();
+        await c.quit();
+      });
+      if (warm.some((r) => r.status === 'rejected')) throw new Error(`warm-up failed: ${errorSummary(warm)}`);
+      await sleep(500);
+      const before = await treeMemory(ctx.server.pid);
+      const open: Control[] = [];
+      try {
+        const results = await pool(n, 50, async () => {
+          const c = await Control.connect({ host: ctx.server.host, port: ctx.server.port, timeoutMs: 30_000 });
+          open.push(c);
+          await c.login();
+        });
+        const failed = results.filter((r) => r.status === 'rejected').length;
+        if (failed > 0) throw new Error(`${failed} of ${n} sessions failed: ${errorSummary(results)}`);
+        await sleep(1000);
+        const after = await treeMemory(ctx.server.pid);
+        return {
+          rssKiB: (after.rssKiB - before.rssKiB) / n,
+          pssKiB: (after.pssKiB - before.pssKiB) / n,
+          open: n,
+          processes: after.processes,
+        };
+      } finally {
+        await pool(open.length, 100, (i) => (open[i] as Control).quit());
+      }
+    },
+  };
+}

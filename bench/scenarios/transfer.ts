@@ -1,0 +1,160 @@
+/**
+ * Transfer scenarios, plain or over FTPS (PROT P): one big RETR, one big
+ * STOR, many clients each fetching a file at once, and many small files
+ * fetched one after another in one session.
+ */
+import { NAMES, removeUpload } from '../dataset.js';
+import { download, upload } from '../ftp/data.js';
+import { CLIENT_CPU, errorSummary, GiB, MB, measure, openSession, percentile, pool, type Ctx, type Metrics, type Scenario } from './common.js';
+
+function prefix(tls: boolean): string {
+  return tls ? 'tls-' : '';
+}
+
+function tlsApplies(tls: boolean) {
+  return (spec: { tls: boolean }) => !tls || spec.tls;
+}
+
+/** RETR of the big file in one session. */
+export function retrBig(tls: boolean): Scenario {
+  return {
+    id: `${prefix(tls)}retr-big`,
+    title: `${tls ? 'FTPS ' : ''}RETR of the big file`,
+    tls,
+    metrics: [
+      { key: 'mbps', label: 'throughput', unit: 'MB/s', better: 'higher', digits: 0 },
+      { key: 'cpuPerGiB', label: 'server CPU', unit: 's/GiB', better: 'lower', digits: 2 },
+      CLIENT_CPU,
+    ],
+    applies: tlsApplies(tls),
+    async run(ctx: Ctx): Promise<Metrics> {
+      const c = await openSession(ctx, tls);
+      try {
+        const m = await measure(ctx, () => download(c, `RETR ${NAMES.big}`, false, ctx.opts.transferTimeoutMs));
+        const { bytes, seconds } = m.result;
+        if (bytes !== ctx.opts.bigBytes) throw new Error(`short RETR: ${bytes} of ${ctx.opts.bigBytes} bytes`);
+        return { mbps: bytes / MB / seconds, cpuPerGiB: m.serverCpu / (bytes / GiB), clientCpu: m.clientPct };
+      } finally {
+        await c.quit();
+      }
+    },
+  };
+}
+
+/** STOR of a big upload into the incoming directory (removed afterwards). */
+export function storBig(tls: boolean): Scenario {
+  return {
+    id: `${prefix(tls)}stor-big`,
+    title: `${tls ? 'FTPS ' : ''}STOR of a big file`,
+    tls,
+    metrics: [
+      { key: 'mbps', label: 'throughput', unit: 'MB/s', better: 'higher', digits: 0 },
+      { key: 'cpuPerGiB', label: 'server CPU', unit: 's/GiB', better: 'lower', digits: 2 },
+      CLIENT_CPU,
+    ],
+    applies: tlsApplies(tls),
+    async run(ctx: Ctx): Promise<Metrics> {
+      const name = `up-${ctx.spec.name}-${tls ? 'tls' : 'plain'}-${ctx.rep}-${process.pid}.bin`;
+      const c = await openSession(ctx, tls);
+      try {
+        const m = await measure(ctx, () => upload(c, `STOR ${NAMES.incoming}/${name}`, ctx.opts.bigBytes, ctx.opts.transferTimeoutMs));
+        const { bytes, seconds } = m.result;
+        return { mbps: bytes / MB / seconds, cpuPerGiB: m.serverCpu / (bytes / GiB), clientCpu: m.clientPct };
+      } finally {
+        await c.quit();
+        await removeUpload(ctx.dataset, name);
+      }
+    },
+  };
+}
+
+/** N clients at once, each its own session fetching the client file. */
+export function manyClients(tls: boolean): Scenario {
+  return {
+    id: `${prefix(tls)}clients`,
+    title: `${tls ? 'FTPS ' : ''}concurrent clients, each a session + RETR`,
+    tls,
+    metrics: [
+      { key: 'mbps', label: 'aggregate', unit: 'MB/s', better: 'higher', digits: 0 },
+      { key: 'p50', label: 'per-client time p50', unit: 's', better: 'lower', digits: 3 },
+      { key: 'p99', label: 'per-client time p99', unit: 's', better: 'lower', digits: 3 },
+      { key: 'served', label: 'clients served', unit: 'of N', better: 'higher', digits: 0 },
+      { key: 'cpuPerGiB', label: 'server CPU', unit: 's/GiB', better: 'lower', digits: 2 },
+      CLIENT_CPU,
+    ],
+    applies: tlsApplies(tls),
+    async run(ctx: Ctx): Promise<Metrics> {
+      const n = ctx.opts.clients;
+      const times: number[] = [];
+      let bytes = 0;
+      let first = Infinity;
+      let last = 0;
+      const m = await measure(ctx, () =>
+        pool(n, n, async () => {
+          const t0 = performance.now();
+          first = Math.min(first, t0);
+          const c = await openSession(ctx, tls);
+          try {
+            const r = await download(c, `RETR ${NAMES.client}`, false, ctx.opts.transferTimeoutMs);
+            if (r.bytes !== ctx.opts.clientBytes) throw new Error(`short RETR: ${r.bytes} of ${ctx.opts.clientBytes}`);
+            const t1 = performance.now();
+            last = Math.max(last, t1);
+            bytes += r.bytes;
+            times.push((t1 - t0) / 1000);
+          } finally {
+            await c.quit();
+          }
+        }),
+      );
+      const failed = m.result.filter((r) => r.status === 'rejected').length;
+      if (failed === n) throw new Error(`all ${n} clients failed: ${errorSummary(m.result)}`);
+      const out: Metrics = {
+        mbps: bytes / MB / ((last - first) / 1000),
+        p50: percentile(times, 50),
+        p99: percentile(times, 99),
+        served: n - failed,
+        cpuPerGiB: m.serverCpu / (bytes / GiB),
+        clientCpu: m.clientPct,
+      };
+      if (failed > 0) {
+        out.failures = failed;
+        ctx.note(`${failed} of ${n} clients failed: ${errorSummary(m.result)}`);
+      }
+      return out;
+    },
+  };
+}
+
+/** Small files fetched one after another in one session, time-boxed. */
+export function smallFiles(tls: boolean): Scenario {
+  return {
+    id: `${prefix(tls)}small-files`,
+    title: `${tls ? 'FTPS ' : ''}small files in one session (EPSV + RETR each)`,
+    tls,
+    metrics: [
+      { key: 'filesPerS', label: 'rate', unit: 'files/s', better: 'higher', digits: 0 },
+      { key: 'cpuMsPerFile', label: 'server CPU', unit: 'ms/file', better: 'lower', digits: 3 },
+      { key: 'files', label: 'files fetched', unit: 'files', better: 'higher', digits: 0 },
+      CLIENT_CPU,
+    ],
+    applies: tlsApplies(tls),
+    async run(ctx: Ctx): Promise<Metrics> {
+      const c = await openSession(ctx, tls);
+      const deadline = performance.now() + ctx.opts.budgetSeconds * 1000;
+      try {
+        const m = await measure(ctx, async () => {
+          let done = 0;
+          for (let i = 0; i < ctx.opts.smallFiles && performance.now() < deadline; i++) {
+            const r = await download(c, `RETR ${NAMES.small}/${NAMES.smallFile(i)}`, false, 30_000);
+            if (r.bytes !== ctx.opts.smallSize) throw new Error(`short RETR of a small file: ${r.bytes}`);
+            done++;
+          }
+          return done;
+        });
+        return { filesPerS: m.result / m.wall, cpuMsPerFile: (m.serverCpu * 1000) / m.result, files: m.result, clientCpu: m.clientPct };
+      } finally {
+        await c.quit();
+      }
+    },
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * ftp-srv (npm), the Node incumbent, run by ftpsrvMain.js in its own
+ * process: anonymous access, explicit FTPS offered.
+ */
+import path from 'node:path';
+import { startProcess } from './launch.js';
+import type { ServerSpec } from './types.js';
+
+const MAIN = path.join(path.dirname(new URL(import.meta.url).pathname), 'ftpsrvMain.js');
+
+/** ftp-srv. */
+export const ftpsrv: ServerSpec = {
+  name: 'ftp-srv',
+  tls: true,
+  mlsd: false,
+  forks: false,
+  note: 'npm 4.6.3, no MLSD, passive connection polled every 50 ms',
+  async start(env) {
+    const opts = { port: env.port, root: env.dataset.root, pasv: env.passive, cert: env.cert.cert, key: env.cert.key };
+    return startProcess(process.execPath, [MAIN, JSON.stringify(opts)], {
+      cpu: env.cpu,
+      port: env.port,
+      logFile: path.join(env.workDir, 'ftp-srv.log'),
+    });
+  },
+};

@@ -1,0 +1,10 @@
+/** Every server the benchmark knows, in report order (Wharf first). */
+import { ftpsrv } from './ftpsrv.js';
+import { pureftpd } from './pureftpd.js';
+import { pyftpdlib } from './pyftpdlib.js';
+import type { ServerSpec } from './types.js';
+import { vsftpd } from './vsftpd.js';
+import { wharf } from './wharf.js';
+
+/** The servers. */
+export const SERVERS: ServerSpec[] = [wharf, vsftpd, pureftpd, pyftpdlib, ftpsrv];

@@ -1,0 +1,61 @@
+/**
+ * Wharf itself: `node bin/wharf.js serve --config <generated toml>`, with
+ * anonymous access to the dataset, a drop box for uploads, FTPS enabled
+ * (plain sessions still allowed), limits raised for 1,000 sessions, and
+ * logging at "warn" so that, like the peers, it logs no line per command.
+ */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { startProcess } from './launch.js';
+import type { ServerSpec, StartEnv } from './types.js';
+
+const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
+
+/** Wharf's TOML for the benchmark. */
+export function wharfConfig(env: StartEnv, logLevel: string): string {
+  return [
+    '[server]',
+    'host = "127.0.0.1"',
+    `port = ${env.port}`,
+    `passive_ports = [${env.passive[0]}, ${env.passive[1]}]`,
+    'max_connections = 10000',
+    'max_connections_per_ip = 10000',
+    'idle_timeout = 900',
+    'data_timeout = 120',
+    'login_timeout = 120',
+    '',
+    '[tls]',
+    `cert = ${JSON.stringify(env.cert.cert)}`,
+    `key = ${JSON.stringify(env.cert.key)}`,
+    '',
+    '[anonymous]',
+    'enabled = true',
+    `root = ${JSON.stringify(env.dataset.root)}`,
+    `upload_dir = ${JSON.stringify(env.dataset.incoming)}`,
+    'max_connections = 10000',
+    '',
+    '[log]',
+    `level = "${logLevel}"`,
+    '',
+  ].join('\n');
+}
+
+/** Wharf, from this work tree's dist/. */
+export const wharf: ServerSpec = {
+  name: 'wharf',
+  tls: true,
+  mlsd: true,
+  forks: false,
+  note: `this work tree (dist/), log level ${process.env.BENCH_WHARF_LOG ?? 'warn'}`,
+  async start(env) {
+    const conf = path.join(env.workDir, 'wharf.toml');
+    await writeFile(conf, wharfConfig(env, process.env.BENCH_WHARF_LOG ?? 'warn'));
+    const nodeArgs = env.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${env.profileDir}`] : [];
+    return startProcess(process.execPath, [...nodeArgs, path.join(REPO, 'bin', 'wharf.js'), 'serve', '--config', conf], {
+      cpu: env.cpu,
+      port: env.port,
+      logFile: path.join(env.workDir, 'wharf.log'),
+      cwd: env.workDir,
+    });
+  },
+};
