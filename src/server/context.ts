@@ -5,6 +5,7 @@
 import type { WharfConfig } from '../config/load.js';
 import type { UserStore } from '../auth/users.js';
 import type { Vfs } from '../vfs/types.js';
+import type { Access } from '../auth/access.js';
 import type { Logger } from './events/log.js';
 import type { TransferLog } from './events/xferlog.js';
 import type { ConnectionLimits } from './limits/connections.js';
@@ -18,6 +19,8 @@ export interface AnonymousArea {
   vfs: Vfs;
   /** Virtual path of the drop box, if any. */
   uploadDir?: string;
+  /** The access rules, shared by every anonymous session. */
+  access: Access;
 }
 
 /** What every session of one server shares. */

@@ -8,6 +8,7 @@ import { TLSSocket } from 'node:tls';
 import { resolve as resolvePath } from 'node:path';
 import type { WharfConfig } from '../config/load.js';
 import { UserStore } from '../auth/users.js';
+import { anonymousAccess } from '../auth/access.js';
 import { reply } from '../protocol/reply.js';
 import { normalizeAddress } from '../protocol/address.js';
 import { resolveVirtualPath } from '../vfs/path.js';
@@ -29,6 +30,9 @@ import { tlsCommands } from './tls/commands.js';
 /** Opens a root directory as a Vfs (the default is LocalVfs). */
 export type VfsOpener = (root: string, options: LocalVfsOptions) => Promise<Vfs>;
 
+/** How often login and idle deadlines are checked. */
+const TIMEOUT_SWEEP_MS = 250;
+
 /** Options beyond the config file. */
 export interface FtpServerOptions {
   logger?: Logger;
@@ -42,6 +46,7 @@ export class FtpServer {
   private listener: Server | null = null;
   private implicitListener: Server | null = null;
   private readonly refused = new Set<Socket>();
+  private sweeper: NodeJS.Timeout | null = null;
   private nextId = 1;
   private ctx: (ServerContext & { closing: boolean }) | null = null;
   readonly log: Logger;
@@ -89,7 +94,8 @@ export class FtpServer {
     if (c.anonymous) {
       const vfs = await this.openVfs(c.anonymous.root, {});
       const uploadDir = c.anonymous.upload_dir ? resolveVirtualPath('/', c.anonymous.upload_dir) : undefined;
-      anonymous = { vfs, uploadDir: uploadDir === '/' ? undefined : uploadDir };
+      const drop = uploadDir === '/' ? undefined : uploadDir;
+      anonymous = { vfs, uploadDir: drop, access: anonymousAccess(drop) };
     }
     const homes = new Map<string, Promise<Vfs>>();
     const openVfs = this.openVfs;
@@ -137,6 +143,12 @@ export class FtpServer {
     const host = this.config.server.host;
     this.listener = await listenOn(host, this.config.server.port, (socket) => this.onConnection(socket, false));
     this.listener.on('error', (err) => this.log.error({ err }, 'listener error'));
+    // One sweep for every session's login and idle deadlines.
+    this.sweeper = setInterval(() => {
+      const now = Date.now();
+      for (const s of this.sessions) s.checkTimeouts(now);
+    }, TIMEOUT_SWEEP_MS);
+    this.sweeper.unref();
     const implicitPort = this.config.tls?.implicit_port;
     if (implicitPort !== undefined) {
       try {
@@ -239,6 +251,7 @@ export class FtpServer {
    */
   async close(graceSeconds = this.config.server.shutdown_grace): Promise<void> {
     if (this.ctx) this.ctx.closing = true;
+    if (this.sweeper) clearInterval(this.sweeper);
     const closeListener = (l: Server | null) => new Promise<void>((resolve) => (l ? l.close(() => resolve()) : resolve()));
     const closed = Promise.all([closeListener(this.listener), closeListener(this.implicitListener)]);
     const busy = [...this.sessions].filter((s) => s.transfer);

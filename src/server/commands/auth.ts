@@ -3,7 +3,7 @@
  * anonymous access per RFC 1635.
  */
 import { reply, type Reply } from '../../protocol/reply.js';
-import { anonymousAccess, userAccess } from '../../auth/access.js';
+import { userAccess } from '../../auth/access.js';
 import { isAnonymousName, looksLikeEmail } from '../../auth/users.js';
 import type { Account, CommandContext, CommandSpec, Session } from '../session/types.js';
 import { readDirMessage } from './message.js';
@@ -91,7 +91,7 @@ async function pass({ session, arg }: CommandContext): Promise<Reply | void> {
       name: 'anonymous',
       anonymous: true,
       vfs: anon.vfs,
-      access: anonymousAccess(anon.uploadDir),
+      access: anon.access,
       maxRate: server.config.anonymous?.max_rate ?? 0,
       ident: arg.slice(0, 128),
       release: () => {

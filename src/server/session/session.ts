@@ -16,6 +16,7 @@ import { isAuthLine } from '../tls/commands.js';
 import type { ActiveTransfer, LoginState, Session, SessionTls } from './types.js';
 
 const MAX_QUEUE = 64;
+const ALL_FACTS: Set<MlstFact> = new Set(MLST_FACTS);
 const MAX_LINE = 4096;
 const MAX_UNREAD_REPLIES = 64 * 1024;
 const FAIR_BATCH = 16;
@@ -32,7 +33,8 @@ export class FtpSession implements Session {
   renameFrom: string | null = null;
   epsvAll = false;
   utf8 = true;
-  mlstFacts = new Set<MlstFact>(MLST_FACTS);
+  /** Shared until OPTS MLST replaces it (saves a Set per idle session). */
+  mlstFacts: Set<MlstFact> = ALL_FACTS;
   loginFailures = 0;
   tls: SessionTls | null = null;
   private current: ActiveTransfer | null = null;
@@ -40,7 +42,7 @@ export class FtpSession implements Session {
   abortedTransfer = false;
   readonly remoteAddress: string;
   readonly localAddress: string;
-  readonly data: DataChannel;
+  private dataChannel: DataChannel | null = null;
 
   private readonly decoder = new LineDecoder(MAX_LINE);
   /** Raw bytes held back after an AUTH line, until it is answered. */
@@ -49,8 +51,10 @@ export class FtpSession implements Session {
   private readonly queue: string[] = [];
   private running = false;
   private closed = false;
-  private timer: NodeJS.Timeout | null = null;
-  private loginTimer: NodeJS.Timeout | null = null;
+  /** When the login time runs out (ms since the epoch). */
+  private loginDeadline = 0;
+  /** When the idle time runs out; 0 while not logged in, in a transfer or closed. */
+  private idleDeadline = 0;
   /** Resolves when the session has ended, for graceful shutdown. */
   readonly ended: Promise<void>;
   private markEnded!: () => void;
@@ -66,15 +70,21 @@ export class FtpSession implements Session {
     this.remoteAddress = normalizeAddress(socket.remoteAddress);
     this.localAddress = normalizeAddress(socket.localAddress);
     this.ended = new Promise((resolve) => (this.markEnded = resolve));
-    const cfg = server.config.server;
-    this.data = new DataChannel({
-      pool: server.passivePool,
+  }
+
+  /** The data channel, made on first use (an idle session has none). */
+  get data(): DataChannel {
+    if (this.dataChannel) return this.dataChannel;
+    const cfg = this.server.config.server;
+    this.dataChannel = new DataChannel({
+      pool: this.server.passivePool,
       peerAddress: this.remoteAddress,
       allowForeign: cfg.allow_foreign_data_address,
       localAddress: this.localAddress,
       timeoutMs: cfg.data_timeout * 1000,
       onForeign: (from) => this.log.warn({ event: 'foreign-data-connection', from }, 'refused a passive data connection from another address'),
     });
+    return this.dataChannel;
   }
 
   /** The transfer in progress, if any. */
@@ -104,13 +114,7 @@ export class FtpSession implements Session {
     this.socket.on('error', () => undefined);
     this.socket.on('close', () => this.cleanup());
     this.send(greeting);
-    const seconds = this.server.config.server.login_timeout;
-    this.loginTimer = setTimeout(() => {
-      if (this.login.kind === 'logged-in') return;
-      this.log.info({ event: 'timeout', session: this.id, remote: this.remoteAddress, kind: 'login' }, 'login timed out');
-      this.terminate(`Login timeout (${seconds} seconds): closing control connection.`);
-    }, seconds * 1000);
-    this.loginTimer.unref();
+    this.loginDeadline = Date.now() + this.server.config.server.login_timeout * 1000;
   }
 
   send(r: Reply): void {
@@ -154,7 +158,7 @@ export class FtpSession implements Session {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.clearTimer();
+    this.idleDeadline = 0;
     this.socket.end();
     // A peer that never reads its last replies must not hold the socket.
     setTimeout(() => this.socket.destroy(), 2000).unref();
@@ -261,33 +265,34 @@ export class FtpSession implements Session {
   }
 
   /**
-   * (Re)arms the idle timer once logged in; idle time does not run during a
-   * transfer. Before login, only the login timer (armed once at connect) runs.
+   * (Re)arms the idle deadline once logged in; idle time does not run during
+   * a transfer. Before login only the login deadline (set once at connect)
+   * counts. No timer per session: the server checks deadlines in one sweep.
    */
   armTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    if (this.closed || this.transfer || this.login.kind !== 'logged-in') return;
-    const seconds = this.server.config.server.idle_timeout;
-    this.timer = setTimeout(() => {
-      this.log.info({ event: 'timeout', session: this.id, remote: this.remoteAddress, kind: 'idle' }, 'session timed out');
-      this.terminate(`Idle timeout (${seconds} seconds): closing control connection.`);
-    }, seconds * 1000);
-    this.timer.unref();
+    const idle = !this.closed && !this.transfer && this.login.kind === 'logged-in';
+    this.idleDeadline = idle ? Date.now() + this.server.config.server.idle_timeout * 1000 : 0;
   }
 
-  private clearTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
-    if (this.loginTimer) clearTimeout(this.loginTimer);
-    this.timer = null;
-    this.loginTimer = null;
+  /** Ends the session with a 421 when its login or idle time has run out. */
+  checkTimeouts(now: number): void {
+    if (this.closed) return;
+    const cfg = this.server.config.server;
+    if (this.login.kind !== 'logged-in') {
+      if (now < this.loginDeadline) return;
+      this.log.info({ event: 'timeout', session: this.id, remote: this.remoteAddress, kind: 'login' }, 'login timed out');
+      this.terminate(`Login timeout (${cfg.login_timeout} seconds): closing control connection.`);
+    } else if (this.idleDeadline !== 0 && now >= this.idleDeadline) {
+      this.log.info({ event: 'timeout', session: this.id, remote: this.remoteAddress, kind: 'idle' }, 'session timed out');
+      this.terminate(`Idle timeout (${cfg.idle_timeout} seconds): closing control connection.`);
+    }
   }
 
   private cleanup(): void {
     this.closed = true;
-    this.clearTimer();
+    this.idleDeadline = 0;
     this.transfer?.abort();
-    this.data.reset();
+    this.dataChannel?.reset();
     this.queue.length = 0;
     this.markEnded();
   }
