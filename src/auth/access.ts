@@ -4,7 +4,7 @@
  * its root, and in the drop box only the creation of new files.
  */
 import type { Permission } from '../config/schema.js';
-import { isWithin } from '../vfs/path.js';
+import { isWithin, parentOf } from '../vfs/path.js';
 
 /** The access rules of one account. */
 export interface Access {
@@ -12,11 +12,13 @@ export interface Access {
   allows(perm: Permission, path: string): boolean;
   /** True when writes at `path` may only create new files (no overwrite, append or resume). */
   createOnly(path: string): boolean;
+  /** True when every entry directly in `dir` has the same rights (so listings can compute them once). */
+  uniformIn(dir: string): boolean;
 }
 
 /** Access from a fixed permission set. */
 export function userAccess(perms: ReadonlySet<Permission>): Access {
-  return { allows: (perm) => perms.has(perm), createOnly: () => false };
+  return { allows: (perm) => perms.has(perm), createOnly: () => false, uniformIn: () => true };
 }
 
 /** Anonymous access: read-only, plus an optional write-only drop box. */
@@ -31,6 +33,8 @@ export function anonymousAccess(uploadDir: string | undefined): Access {
       return perm === 'list' || perm === 'read';
     },
     createOnly: (path) => inDrop(path),
+    // Only the drop box itself differs from its siblings.
+    uniformIn: (dir) => uploadDir === undefined || parentOf(uploadDir) !== dir,
   };
 }
 

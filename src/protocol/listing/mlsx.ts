@@ -27,6 +27,21 @@ export function parseMlstOpts(arg: string): Set<MlstFact> {
 /** Kind of entry for the `type` fact: the listed dir itself, its parent, or an entry. */
 export type MlsxRole = 'entry' | 'cdir' | 'pdir';
 
+/** Remembers the last `modify` value: entries of a directory often share it. */
+export class TimeValCache {
+  private last = NaN;
+  private text = '';
+
+  format(date: Date): string {
+    const t = date.getTime();
+    if (t !== this.last) {
+      this.last = t;
+      this.text = formatTimeVal(date);
+    }
+    return this.text;
+  }
+}
+
 /**
  * The facts of one entry, then a space and the name. `perm` is computed by
  * the caller from the session's permissions (RFC 3659 section 7.5.5).
@@ -37,6 +52,7 @@ export function formatMlsxLine(
   facts: ReadonlySet<MlstFact>,
   displayName = entry.name,
   role: MlsxRole = 'entry',
+  times?: TimeValCache,
 ): string {
   let out = '';
   if (facts.has('type')) {
@@ -44,7 +60,7 @@ export function formatMlsxLine(
     out += `type=${t};`;
   }
   if (facts.has('size') && entry.type !== 'dir') out += `size=${entry.size};`;
-  if (facts.has('modify')) out += `modify=${formatTimeVal(entry.mtime)};`;
+  if (facts.has('modify')) out += `modify=${times ? times.format(entry.mtime) : formatTimeVal(entry.mtime)};`;
   if (facts.has('perm')) out += `perm=${perm};`;
   if (facts.has('unique') && entry.unique) out += `unique=${entry.unique};`;
   return `${out} ${displayName}`;

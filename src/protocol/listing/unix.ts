@@ -31,9 +31,36 @@ export function formatListDate(mtime: Date, now: Date): string {
   return `${month} ${day}  ${mtime.getUTCFullYear()}`;
 }
 
+/**
+ * Formats `ls -l` lines for one listing. Files in a directory often share
+ * modification times and modes, so the last date and mode strings are
+ * remembered.
+ */
+export class UnixLineFormatter {
+  private lastTime = NaN;
+  private lastDate = '';
+  private lastMode = -1;
+  private lastModeText = '';
+
+  constructor(private readonly now: Date = new Date()) {}
+
+  /** One line, without the line ending. Owner and group are hidden. */
+  format(entry: EntryFacts): string {
+    const t = entry.mtime.getTime();
+    if (t !== this.lastTime) {
+      this.lastTime = t;
+      this.lastDate = formatListDate(entry.mtime, this.now);
+    }
+    const modeKey = entry.mode | (entry.type === 'dir' ? 0x10000 : entry.type === 'link' ? 0x20000 : entry.type === 'other' ? 0x40000 : 0);
+    if (modeKey !== this.lastMode) {
+      this.lastMode = modeKey;
+      this.lastModeText = `${modeString(entry.type, entry.mode)} ${entry.type === 'dir' ? '  2' : '  1'} ftp      ftp      `;
+    }
+    return `${this.lastModeText}${String(entry.size).padStart(12, ' ')} ${this.lastDate} ${entry.name}`;
+  }
+}
+
 /** One `ls -l` line, without the line ending. Owner and group are hidden. */
 export function formatUnixLine(entry: EntryFacts, now: Date): string {
-  const links = entry.type === 'dir' ? 2 : 1;
-  const size = String(entry.size).padStart(12, ' ');
-  return `${modeString(entry.type, entry.mode)} ${String(links).padStart(3, ' ')} ftp      ftp      ${size} ${formatListDate(entry.mtime, now)} ${entry.name}`;
+  return new UnixLineFormatter(now).format(entry);
 }

@@ -7,8 +7,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import picomatch from 'picomatch';
 import { reply, type Reply } from '../../protocol/reply.js';
-import { formatUnixLine } from '../../protocol/listing/unix.js';
-import { formatMlsxLine } from '../../protocol/listing/mlsx.js';
+import { UnixLineFormatter } from '../../protocol/listing/unix.js';
+import { formatMlsxLine, TimeValCache } from '../../protocol/listing/mlsx.js';
 import { FtpReplyError } from '../../errors/index.js';
 import { permFact } from '../../auth/access.js';
 import { baseName, joinPath, parentOf } from '../../vfs/path.js';
@@ -64,8 +64,12 @@ async function* entries(ctx: AuthedContext, t: ListTarget): AsyncGenerator<VfsSt
 }
 
 async function* longLines(ctx: AuthedContext, t: ListTarget): AsyncGenerator<string> {
-  const now = new Date();
-  for await (const batch of entries(ctx, t)) yield batch.map((e) => formatUnixLine(e, now) + '\r\n').join('');
+  const fmt = new UnixLineFormatter();
+  for await (const batch of entries(ctx, t)) {
+    let out = '';
+    for (const e of batch) out += fmt.format(e) + '\r\n';
+    yield out;
+  }
 }
 
 async function* nameLines(ctx: AuthedContext, t: ListTarget, isFile: boolean): AsyncGenerator<string> {
@@ -79,8 +83,20 @@ async function* mlsdLines(ctx: AuthedContext, dir: string): AsyncGenerator<strin
   const access = ctx.account.access;
   const self = await ctx.vfs.stat(dir);
   yield formatMlsxLine(self, permFact(access, dir, 'dir'), facts, '.', 'cdir') + '\r\n';
+  const times = new TimeValCache();
+  // Rights are usually the same for every entry of a directory: compute them once per type.
+  const uniform = access.uniformIn(dir);
+  const perms = new Map<string, string>();
+  const perm = (e: VfsStat) => {
+    if (!uniform) return permFact(access, joinPath(dir, e.name), e.type);
+    let p = perms.get(e.type);
+    if (p === undefined) perms.set(e.type, (p = permFact(access, joinPath(dir, e.name), e.type)));
+    return p;
+  };
   for await (const batch of ctx.vfs.list(dir)) {
-    yield batch.map((e) => formatMlsxLine(e, permFact(access, joinPath(dir, e.name), e.type), facts) + '\r\n').join('');
+    let out = '';
+    for (const e of batch) out += formatMlsxLine(e, perm(e), facts, e.name, 'entry', times) + '\r\n';
+    yield out;
   }
 }
 
