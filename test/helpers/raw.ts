@@ -20,6 +20,8 @@ export class RawSession {
   private readonly replies: RawReply[] = [];
   private waiters: ((r: RawReply | null) => void)[] = [];
   private ended = false;
+  /** Default time to wait for a reply. */
+  timeoutMs = 5000;
 
   private constructor(readonly socket: Socket) {
     socket.setEncoding('utf8');
@@ -75,7 +77,7 @@ export class RawSession {
   }
 
   /** The next reply; rejects after `timeoutMs`, resolves null if the connection closed. */
-  read(timeoutMs = 5000): Promise<RawReply | null> {
+  read(timeoutMs = this.timeoutMs): Promise<RawReply | null> {
     const r = this.replies.shift();
     if (r) return Promise.resolve(r);
     if (this.ended) return Promise.resolve(null);

@@ -51,6 +51,7 @@ test('kill -9 of the server during fifty uploads leaves only complete files unde
   await Promise.all(
     Array.from({ length: 50 }, async (_, i) => {
       const s = await RawSession.open(port);
+      s.timeoutMs = 30_000;
       sessions.push(s);
       await s.login('alice', 'secret');
       await s.cmd('TYPE I');

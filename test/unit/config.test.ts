@@ -45,3 +45,15 @@ test('password hashes: PHC format, verify, reject', async () => {
   assert.equal(await verifyPassword('x', 'not a hash'), false);
   assert.notEqual(await hashPassword('correct horse'), h);
 });
+
+test('user store: right and wrong passwords, remembered successes stay exact', async () => {
+  const { UserStore } = await import('../../src/auth/users.js');
+  const password = await hashPassword('pw1');
+  const store = new UserStore([{ name: 'bob', password, home: '/h', permissions: new Set(), maxRate: 0, keepPartialUploads: false }]);
+  assert.equal((await store.authenticate('bob', 'pw1'))?.name, 'bob');
+  assert.equal((await store.authenticate('bob', 'pw1'))?.name, 'bob');
+  assert.equal(await store.authenticate('bob', 'pw2'), null);
+  assert.equal(await store.authenticate('bob', 'pw1x'), null);
+  assert.equal(await store.authenticate('nobody', 'pw1'), null);
+  assert.equal((await store.authenticate('bob', 'pw1'))?.name, 'bob');
+});
