@@ -40,7 +40,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
-function machine(): Record<string, string> {
+function machine(loadAtStart: number[]): Record<string, string> {
   const sh = (cmd: string, args: string[]) => {
     try {
       return execFileSync(cmd, args, { encoding: 'utf8', cwd: REPO }).trim();
@@ -52,19 +52,26 @@ function machine(): Record<string, string> {
     cpu: `${os.cpus()[0]?.model ?? '?'} ×${os.cpus().length}`,
     kernel: os.release(),
     node: process.version,
+    'load average (1 min) at start/end': `${loadAtStart[0]?.toFixed(2)}/${os.loadavg()[0]?.toFixed(2)}`,
     commit: sh('git', ['rev-parse', '--short', 'HEAD']) + (sh('git', ['status', '--porcelain', 'src']) ? ' (+ uncommitted src changes)' : ''),
   };
 }
 
-/** Passive port range below Linux's ephemeral range, random per start. */
-function passiveRange(): [number, number] {
-  const base = 20000 + Math.floor(Math.random() * 10) * 1000;
-  return [base, base + 999];
+/**
+ * Passive port range below Linux's ephemeral range (32768+), random per
+ * start; wide enough for pure-ftpd, which serves at most half as many
+ * sessions as it has passive ports.
+ */
+function passiveRange(opts: Options): [number, number] {
+  const size = Math.min(6000, Math.max(1000, 2 * Math.max(opts.idleSessions, opts.clients) + 500));
+  const slots = Math.max(1, Math.floor((32000 - 20000 - size) / 500));
+  const base = 20000 + Math.floor(Math.random() * slots) * 500;
+  return [base, base + size - 1];
 }
 
 async function startServer(spec: ServerSpec, opts: Options, ds: Dataset, workDir: string): Promise<RunningServer> {
   await mkdir(workDir, { recursive: true });
-  const env: StartEnv = { dataset: ds, workDir, cert: ds.cert, cpu: opts.serverCpu, port: await freePort(), passive: passiveRange() };
+  const env: StartEnv = { dataset: ds, workDir, cert: ds.cert, cpu: opts.serverCpu, port: await freePort(), passive: passiveRange(opts) };
   return spec.start(env);
 }
 
@@ -110,7 +117,10 @@ async function checkDisk(opts: Options): Promise<void> {
 
 async function main(): Promise<number> {
   const opts = readOptions();
+  // Profiling needs no listing directories.
+  if (opts.profile) opts.listSizes = [];
   const started = new Date();
+  const loadAtStart = os.loadavg();
   await checkDisk(opts);
   const base = await mkdtemp(path.join(opts.tmpBase, 'wharf-bench-'));
   const cleanup = () => {
@@ -158,7 +168,7 @@ async function main(): Promise<number> {
       finished: finished.toISOString(),
       seconds: (finished.getTime() - started.getTime()) / 1000,
       options: opts,
-      machine: machine(),
+      machine: machine(loadAtStart),
       servers: specs.map((s) => ({ name: s.name, note: s.note })),
       scenarios: scenarios.map((s) => ({ id: s.id, title: s.title, tls: s.tls, metrics: s.metrics })),
       ceilings: ceilings.map((c) => ({ id: c.id, title: c.title, metrics: CEILING_METRICS })),

@@ -75,7 +75,7 @@ export function readOptions(): Options {
     sessions: Math.round(num('BENCH_SESSIONS', quick ? 200 : 1000)),
     sessionConcurrency: Math.round(num('BENCH_SESSION_CONCURRENCY', 10)),
     idleSessions: Math.round(num('BENCH_IDLE', quick ? 200 : 1000)),
-    budgetSeconds: num('BENCH_BUDGET_S', quick ? 3 : 8),
+    budgetSeconds: num('BENCH_BUDGET_S', quick ? 3 : 5),
     transferTimeoutMs: Math.round(num('BENCH_TIMEOUT_S', 120) * 1000),
     serverCpu: process.env.BENCH_SERVER_CPU ?? '0',
     clientCpu: process.env.BENCH_CLIENT_CPU ?? '1',

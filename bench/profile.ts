@@ -1,6 +1,6 @@
 /**
- * BENCH_PROFILE=1: runs Wharf under `node --cpu-prof` for the big RETR and
- * for the small files (one server process each, so their profiles stay
+ * BENCH_PROFILE=1: runs Wharf under `node --cpu-prof` for the big RETR, the
+ * big STOR and the small files (one server process each, so their profiles stay
  * apart), then summarises each .cpuprofile: self time by function and by
  * module. Writes bench/raw/profile-*.cpuprofile and bench/raw/profile.md.
  */
@@ -8,7 +8,7 @@ import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path';
 import type { Dataset } from './dataset.js';
 import type { Options } from './options.js';
-import { retrBig, smallFiles } from './scenarios/transfer.js';
+import { retrBig, smallFiles, storBig } from './scenarios/transfer.js';
 import type { Scenario } from './scenarios/common.js';
 import { freePort } from './servers/launch.js';
 import { wharf } from './servers/wharf.js';
@@ -42,6 +42,13 @@ function shortUrl(url: string): string {
 /** Summarises one profile as markdown. */
 export function summariseProfile(p: CpuProfile, title: string, n = 25): string {
   const byId = new Map(p.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of p.nodes) for (const c of node.children ?? []) parent.set(c, node.id);
+  const keyOf = (node: ProfileNode) => {
+    const url = shortUrl(node.callFrame.url);
+    return `${node.callFrame.functionName || '(anonymous)'} ${url ? `${url}:${node.callFrame.lineNumber + 1}` : ''}`.trim();
+  };
+  const inclusive = new Map<string, number>();
   const selfByFn = new Map<string, number>();
   const selfByModule = new Map<string, number>();
   let total = 0;
@@ -56,12 +63,23 @@ export function summariseProfile(p: CpuProfile, title: string, n = 25): string {
     selfByFn.set(fnKey, (selfByFn.get(fnKey) ?? 0) + ms);
     const mod = url || cf.functionName;
     selfByModule.set(mod, (selfByModule.get(mod) ?? 0) + ms);
+    // Inclusive time of Wharf's own functions: each distinct one on the stack once.
+    const seen = new Set<string>();
+    for (let n: ProfileNode | undefined = node, d = 0; n && d < 1000; n = byId.get(parent.get(n.id) ?? -1), d++) {
+      if (!n.callFrame.url.includes('/dist/src/')) continue;
+      const k = keyOf(n);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      inclusive.set(k, (inclusive.get(k) ?? 0) + ms);
+    }
   });
   const pct = (ms: number) => ((ms / total) * 100).toFixed(1);
   const lines = [`### ${title}`, '', `${total.toFixed(0)} ms sampled.`, '', '| self ms | % | function |', '|---:|---:|---|'];
   for (const [k, ms] of top(selfByFn, n)) lines.push(`| ${ms.toFixed(0)} | ${pct(ms)} | \`${k}\` |`);
   lines.push('', '| self ms | % | module |', '|---:|---:|---|');
   for (const [k, ms] of top(selfByModule, 15)) lines.push(`| ${ms.toFixed(0)} | ${pct(ms)} | \`${k}\` |`);
+  lines.push('', '| total ms | % | Wharf function (inclusive) |', '|---:|---:|---|');
+  for (const [k, ms] of top(inclusive, 20)) lines.push(`| ${ms.toFixed(0)} | ${pct(ms)} | \`${k}\` |`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -88,7 +106,7 @@ async function profileOne(sc: Scenario, opts: Options, ds: Dataset, workDir: str
 export async function runProfile(opts: Options, ds: Dataset, workDir: string, rawDir: string): Promise<number> {
   await mkdir(workDir, { recursive: true });
   const parts = ['# Wharf CPU profiles (node --cpu-prof)', '', 'Self time by function and by module; the whole server process, start to stop.', ''];
-  for (const sc of [retrBig(false), smallFiles(false)]) {
+  for (const sc of [retrBig(false, opts), storBig(false, opts), smallFiles(false, opts)]) {
     process.stdout.write(`profiling ${sc.id}\n`);
     parts.push(await profileOne(sc, opts, ds, workDir, rawDir));
   }

@@ -123,7 +123,7 @@ export function renderReport(run: RawRun): string {
 
   out.push('## Results', '', `| scenario | metric | ${servers.join(' | ')} |`, `|---|---|${servers.map(() => '---:|').join('')}`);
   for (const s of run.scenarios) {
-    for (const m of s.metrics) {
+    for (const m of s.metrics.filter((x) => x.key !== 'clientCpu')) {
       const cells = servers.map((name) => {
         const first = m === s.metrics[0];
         const text = cell(r.get(name, s.id, m.key), m.digits ?? 0, first ? r.errors(name, s.id) : []);
@@ -141,6 +141,14 @@ export function renderReport(run: RawRun): string {
       const w = r.median('wharf', s.id, m.key);
       out.push(`| ${s.title} | ${m.label} (${m.unit}) | ${m.better === 'higher' ? '↑' : '↓'} | ${peers.map((p) => ratioCell(w, r.median(p, s.id, m.key))).join(' | ')} |`);
     }
+  }
+  out.push('');
+
+  out.push('## Load generator CPU (% of its core, median)', '', 'The client must not be the bottleneck: near 100% a figure is client-bound (‡ above).', '');
+  out.push(`| scenario | ${servers.join(' | ')} |`, `|---|${servers.map(() => '---:|').join('')}`);
+  for (const s of run.scenarios) {
+    if (!s.metrics.some((m) => m.key === 'clientCpu')) continue;
+    out.push(`| ${s.title} | ${servers.map((name) => fmt(r.median(name, s.id, 'clientCpu'))).join(' | ')} |`);
   }
   out.push('');
 

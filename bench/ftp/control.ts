@@ -47,6 +47,8 @@ export class Control {
   tlsSession: Buffer | undefined;
   /** True once AUTH TLS succeeded. */
   secure = false;
+  /** Data connections start TLS before the transfer command (see ServerSpec.earlyDataTls). */
+  earlyDataTls = false;
 
   private constructor(
     socket: net.Socket,

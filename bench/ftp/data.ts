@@ -119,17 +119,21 @@ export async function download(ctrl: Control, command: string, countLines = fals
   };
   const raw = await connectRaw(ctrl, port, ctrl.secure ? undefined : onread);
   let stream: Duplex = raw;
+  let eof: Promise<void> | null = null;
+  const secure = () => {
+    stream = secureData(ctrl, raw);
+    stream.on('data', (chunk: Buffer) => onread(chunk.length, chunk));
+    eof = waitEvent(stream, 'close', timeoutMs, verb);
+    eof.catch(() => undefined);
+  };
   const started = performance.now();
   try {
-    let eof = ctrl.secure ? null : waitEvent(raw, 'close', timeoutMs, verb);
+    if (!ctrl.secure) eof = waitEvent(raw, 'close', timeoutMs, verb);
+    else if (ctrl.earlyDataTls) secure();
     eof?.catch(() => undefined);
     ctrl.send(command);
     checkPreliminary(await ctrl.next(), command);
-    if (ctrl.secure) {
-      stream = secureData(ctrl, raw);
-      stream.on('data', (chunk: Buffer) => onread(chunk.length, chunk));
-      eof = waitEvent(stream, 'close', timeoutMs, verb);
-    }
+    if (ctrl.secure && !ctrl.earlyDataTls) secure();
     await eof;
     const final = await ctrl.next(timeoutMs);
     if (Math.floor(final.code / 100) !== 2) throw new FtpError(`${command}: ${final.code} ${final.text}`, final.code);
@@ -160,13 +164,15 @@ export async function upload(ctrl: Control, command: string, total: number, time
   raw.on('error', () => undefined);
   let stream: Duplex = raw;
   const started = performance.now();
+  const secure = () => {
+    stream = secureData(ctrl, raw);
+    stream.on('error', () => undefined);
+  };
   try {
+    if (ctrl.secure && ctrl.earlyDataTls) secure();
     ctrl.send(command);
     checkPreliminary(await ctrl.next(), command);
-    if (ctrl.secure) {
-      stream = secureData(ctrl, raw);
-      stream.on('error', () => undefined);
-    }
+    if (ctrl.secure && !ctrl.earlyDataTls) secure();
     await writeAll(stream, total, timeoutMs);
     const final = await ctrl.next(timeoutMs);
     if (Math.floor(final.code / 100) !== 2) throw new FtpError(`${command}: ${final.code} ${final.text}`, final.code);

@@ -73,9 +73,10 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Opens a logged-in session (TLS first when `secure`), TYPE I. */
-export async function openSession(ctx: Ctx, secure: boolean): Promise<Control> {
-  const c = await Control.connect({ host: ctx.server.host, port: ctx.server.port, timeoutMs: 30_000 });
+/** Opens a logged-in session (TLS first when `secure`), TYPE I; `timeoutMs` bounds each reply. */
+export async function openSession(ctx: Ctx, secure: boolean, timeoutMs = 30_000): Promise<Control> {
+  const c = await Control.connect({ host: ctx.server.host, port: ctx.server.port, timeoutMs });
+  c.earlyDataTls = ctx.spec.earlyDataTls ?? false;
   try {
     await c.open(secure);
     await c.expect('TYPE I', 2);
@@ -128,3 +129,10 @@ export const MB = 1e6;
 
 /** Common metric definitions. */
 export const CLIENT_CPU: MetricDef = { key: 'clientCpu', label: 'load generator CPU', unit: '% of a core', better: 'lower', digits: 0 };
+
+/** A byte size as "1 GiB", "10 MiB" or "4 KiB". */
+export function sizeLabel(bytes: number): string {
+  if (bytes >= GiB && bytes % GiB === 0) return `${bytes / GiB} GiB`;
+  if (bytes >= 1 << 20) return `${+(bytes / (1 << 20)).toFixed(1)} MiB`;
+  return `${+(bytes / 1024).toFixed(1)} KiB`;
+}

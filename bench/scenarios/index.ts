@@ -11,14 +11,14 @@ import { manyClients, retrBig, smallFiles, storBig } from './transfer.js';
 /** Every scenario for these options (before filtering by BENCH_SCENARIOS). */
 export function allScenarios(opts: Options): Scenario[] {
   const list: Scenario[] = [
-    idleSessions(),
-    sessionRate(false),
-    retrBig(false),
-    storBig(false),
-    manyClients(false),
-    smallFiles(false),
+    idleSessions(opts),
+    sessionRate(false, opts),
+    retrBig(false, opts),
+    storBig(false, opts),
+    manyClients(false, opts),
+    smallFiles(false, opts),
   ];
   for (const n of opts.listSizes) list.push(listing('LIST', n), listing('MLSD', n));
-  if (opts.tls) list.push(sessionRate(true), retrBig(true), storBig(true), manyClients(true), smallFiles(true));
+  if (opts.tls) list.push(sessionRate(true, opts), retrBig(true, opts), storBig(true, opts), manyClients(true, opts), smallFiles(true, opts));
   return list;
 }

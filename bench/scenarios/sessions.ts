@@ -4,6 +4,7 @@
  * logged-in session holds, with many of them open at once.
  */
 import { Control } from '../ftp/control.js';
+import type { Options } from '../options.js';
 import { treeMemory } from '../proc.js';
 import { CLIENT_CPU, errorSummary, measure, pool, sleep, type Ctx, type Metrics, type Scenario } from './common.js';
 
@@ -20,10 +21,11 @@ async function oneSession(ctx: Ctx, tls: boolean): Promise<void> {
 }
 
 /** Anonymous login + QUIT, a few sessions in flight, time-boxed. */
-export function sessionRate(tls: boolean): Scenario {
+export function sessionRate(tls: boolean, opts: Options): Scenario {
+  const sessionsLabel = `${opts.sessions} sessions, ${opts.sessionConcurrency} at a time`;
   return {
     id: tls ? 'tls-sessions' : 'sessions',
-    title: `anonymous login + QUIT${tls ? ' after AUTH TLS' : ''}`,
+    title: `anonymous login + QUIT${tls ? ' after AUTH TLS' : ''}, ${sessionsLabel}`,
     tls,
     metrics: [
       { key: 'perS', label: 'rate', unit: 'sessions/s', better: 'higher', digits: 0 },
@@ -53,10 +55,10 @@ export function sessionRate(tls: boolean): Scenario {
 }
 
 /** Many idle logged-in sessions: server memory per session (RSS and PSS over the process tree). */
-export function idleSessions(): Scenario {
+export function idleSessions(opts: Options): Scenario {
   return {
     id: 'idle',
-    title: 'idle logged-in sessions',
+    title: `${opts.idleSessions} idle logged-in sessions`,
     tls: false,
     metrics: [
       { key: 'rssKiB', label: 'RSS per session', unit: 'KiB', better: 'lower', digits: 1 },

@@ -14,7 +14,8 @@ export const ftpsrv: ServerSpec = {
   tls: true,
   mlsd: false,
   forks: false,
-  note: 'npm 4.6.3, no MLSD, passive connection polled every 50 ms',
+  earlyDataTls: true,
+  note: 'npm 4.6.3, no MLSD, passive connection polled every 50 ms; its FTPS data connections need the TLS handshake before the 150 reply',
   async start(env) {
     const opts = { port: env.port, root: env.dataset.root, pasv: env.passive, cert: env.cert.cert, key: env.cert.key };
     return startProcess(process.execPath, [MAIN, JSON.stringify(opts)], {

@@ -50,6 +50,12 @@ export interface ServerSpec {
   mlsd: boolean;
   /** Forks per session: CPU and memory are summed over the process tree. */
   forks: boolean;
+  /**
+   * Start the TLS handshake of a data connection as soon as it is connected,
+   * before the transfer command. By default it starts after the 150 reply,
+   * as curl does; ftp-srv only replies 150 once the handshake is done.
+   */
+  earlyDataTls?: boolean;
   /** A note for the report (version, settings that matter). */
   note: string;
   start(env: StartEnv): Promise<RunningServer>;
