@@ -117,8 +117,8 @@ async function checkDisk(opts: Options): Promise<void> {
 
 async function main(): Promise<number> {
   const opts = readOptions();
-  // Profiling needs no listing directories.
-  if (opts.profile) opts.listSizes = [];
+  // Profiling lists only the biggest directory.
+  if (opts.profile) opts.listSizes = [Math.max(...opts.listSizes)];
   const started = new Date();
   const loadAtStart = os.loadavg();
   await checkDisk(opts);

@@ -1,14 +1,15 @@
 /**
  * BENCH_PROFILE=1: runs Wharf under `node --cpu-prof` for the big RETR, the
- * big STOR and the small files (one server process each, so their profiles stay
- * apart), then summarises each .cpuprofile: self time by function and by
+ * big STOR, the small files, the session rate and the biggest LIST (or the
+ * ids in BENCH_PROFILE_SCENARIOS), one server process each so their
+ * profiles stay apart; then summarises each .cpuprofile: self time by function and by
  * module. Writes bench/raw/profile-*.cpuprofile and bench/raw/profile.md.
  */
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Dataset } from './dataset.js';
 import type { Options } from './options.js';
-import { retrBig, smallFiles, storBig } from './scenarios/transfer.js';
+import { allScenarios } from './scenarios/index.js';
 import type { Scenario } from './scenarios/common.js';
 import { freePort } from './servers/launch.js';
 import { wharf } from './servers/wharf.js';
@@ -106,7 +107,8 @@ async function profileOne(sc: Scenario, opts: Options, ds: Dataset, workDir: str
 export async function runProfile(opts: Options, ds: Dataset, workDir: string, rawDir: string): Promise<number> {
   await mkdir(workDir, { recursive: true });
   const parts = ['# Wharf CPU profiles (node --cpu-prof)', '', 'Self time by function and by module; the whole server process, start to stop.', ''];
-  for (const sc of [retrBig(false, opts), storBig(false, opts), smallFiles(false, opts)]) {
+  const ids = (process.env.BENCH_PROFILE_SCENARIOS ?? `retr-big,stor-big,small-files,sessions,list-${opts.listSizes[0] ?? 0}`).split(',');
+  for (const sc of allScenarios(opts).filter((x) => ids.includes(x.id))) {
     process.stdout.write(`profiling ${sc.id}\n`);
     parts.push(await profileOne(sc, opts, ds, workDir, rawDir));
   }

@@ -90,13 +90,15 @@ function cell(s: Summary | null, digits: number, errors: string[]): string {
 
 function ratioCell(w: number, p: number): string {
   if (!Number.isFinite(w) || !Number.isFinite(p) || p === 0) return 'n/a';
-  return `${fmt(w / p, 2)}×`;
+  const q = w / p;
+  return `${q < 0.1 ? q.toPrecision(2) : fmt(q, 2)}×`;
 }
 
 /** Load generator CPU (% of its core) above which a result may be limited by the client. */
 const SATURATED = 90;
 
-const RATIO_SKIP = new Set(['clientCpu', 'served', 'files', 'open']);
+/** Counts and noise-level memory deltas have no meaningful ratio. */
+const RATIO_SKIP = new Set(['clientCpu', 'served', 'files', 'open', 'peakMiB']);
 
 /** The markdown report. */
 export function renderReport(run: RawRun): string {
