@@ -20,6 +20,7 @@ import { allScenarios } from './scenarios/index.js';
 import type { Scenario } from './scenarios/common.js';
 import { SERVERS } from './servers/index.js';
 import { freePort, killAllSync } from './servers/launch.js';
+import { snapshotWharf } from './servers/wharf.js';
 import type { RunningServer, ServerSpec, StartEnv } from './servers/types.js';
 
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
@@ -69,9 +70,9 @@ function passiveRange(opts: Options): [number, number] {
   return [base, base + size - 1];
 }
 
-async function startServer(spec: ServerSpec, opts: Options, ds: Dataset, workDir: string): Promise<RunningServer> {
+async function startServer(spec: ServerSpec, opts: Options, ds: Dataset, workDir: string, wharfRoot: string): Promise<RunningServer> {
   await mkdir(workDir, { recursive: true });
-  const env: StartEnv = { dataset: ds, workDir, cert: ds.cert, cpu: opts.serverCpu, port: await freePort(), passive: passiveRange(opts) };
+  const env: StartEnv = { dataset: ds, workDir, cert: ds.cert, cpu: opts.serverCpu, port: await freePort(), passive: passiveRange(opts), wharfRoot };
   return spec.start(env);
 }
 
@@ -82,14 +83,14 @@ function headline(metrics: Record<string, number>): string {
 }
 
 /** Runs every scenario against one server, restarting it if a scenario hangs. */
-async function runServer(spec: ServerSpec, scenarios: Scenario[], opts: Options, ds: Dataset, rep: number, runDir: string, records: RawRecord[]): Promise<void> {
+async function runServer(spec: ServerSpec, scenarios: Scenario[], opts: Options, ds: Dataset, rep: number, runDir: string, wharfRoot: string, records: RawRecord[]): Promise<void> {
   const workDir = path.join(runDir, `${spec.name}-${rep + 1}`);
   let server: RunningServer | null = null;
   try {
     for (const sc of scenarios) {
       if (!sc.applies(spec)) continue;
       try {
-        server ??= await startServer(spec, opts, ds, workDir);
+        server ??= await startServer(spec, opts, ds, workDir, wharfRoot);
         const notes: string[] = [];
         const note = (msg: string) => void notes.push(msg);
         const metrics = await withTimeout(sc.run({ server, spec, opts, dataset: ds, rep, note }), SCENARIO_TIMEOUT_MS, sc.id);
@@ -137,6 +138,7 @@ async function main(): Promise<number> {
   try {
     log(`dataset in ${base} (big file ${opts.bigBytes >> 20} MiB)`);
     const ds = await makeDataset(opts, base, REPO);
+    const wharfRoot = await snapshotWharf(path.join(base, 'wharf-build'));
     const rawDir = path.join(BENCH, 'raw');
     mkdirSync(rawDir, { recursive: true });
     if (opts.profile) return await runProfile(opts, ds, path.join(base, 'runs'), rawDir);
@@ -160,7 +162,7 @@ async function main(): Promise<number> {
           log(`  ceiling ${c.id}: ERROR ${(err as Error).message}`);
         }
       }
-      for (const spec of specs) await runServer(spec, scenarios, opts, ds, rep, path.join(base, 'runs'), records);
+      for (const spec of specs) await runServer(spec, scenarios, opts, ds, rep, path.join(base, 'runs'), wharfRoot, records);
     }
     const finished = new Date();
     const run: RawRun = {

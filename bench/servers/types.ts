@@ -28,6 +28,8 @@ export interface StartEnv {
   cpu: string;
   port: number;
   passive: [number, number];
+  /** A snapshot of Wharf's build (bin/, dist/src/) taken at the start, so every repetition runs the same code. */
+  wharfRoot?: string;
   /** Set: run Node servers with --cpu-prof writing here. */
   profileDir?: string;
 }

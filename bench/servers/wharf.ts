@@ -4,12 +4,26 @@
  * (plain sessions still allowed), limits raised for 1,000 sessions, and
  * logging at "warn" so that, like the peers, it logs no line per command.
  */
-import { writeFile } from 'node:fs/promises';
+import { cp, mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startProcess } from './launch.js';
 import type { ServerSpec, StartEnv } from './types.js';
 
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
+
+/**
+ * Copies the build under test (bin/, dist/src/, package.json, and a link to
+ * node_modules) into `dir`, so a rebuild of the work tree during the run
+ * does not change the code measured. Returns the snapshot's root.
+ */
+export async function snapshotWharf(dir: string): Promise<string> {
+  await mkdir(path.join(dir, 'dist'), { recursive: true });
+  await cp(path.join(REPO, 'bin'), path.join(dir, 'bin'), { recursive: true });
+  await cp(path.join(REPO, 'dist', 'src'), path.join(dir, 'dist', 'src'), { recursive: true });
+  await cp(path.join(REPO, 'package.json'), path.join(dir, 'package.json'));
+  await symlink(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
+  return dir;
+}
 
 /** Wharf's TOML for the benchmark. */
 export function wharfConfig(env: StartEnv, logLevel: string): string {
@@ -46,12 +60,13 @@ export const wharf: ServerSpec = {
   tls: true,
   mlsd: true,
   forks: false,
-  note: `this work tree (dist/), log level ${process.env.BENCH_WHARF_LOG ?? 'warn'}`,
+  note: `this work tree's build (dist/, copied at the start), log level ${process.env.BENCH_WHARF_LOG ?? 'warn'}`,
   async start(env) {
     const conf = path.join(env.workDir, 'wharf.toml');
     await writeFile(conf, wharfConfig(env, process.env.BENCH_WHARF_LOG ?? 'warn'));
     const nodeArgs = env.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${env.profileDir}`] : [];
-    return startProcess(process.execPath, [...nodeArgs, path.join(REPO, 'bin', 'wharf.js'), 'serve', '--config', conf], {
+    const root = env.wharfRoot ?? REPO;
+    return startProcess(process.execPath, [...nodeArgs, path.join(root, 'bin', 'wharf.js'), 'serve', '--config', conf], {
       cpu: env.cpu,
       port: env.port,
       logFile: path.join(env.workDir, 'wharf.log'),
