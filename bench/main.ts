@@ -2,18 +2,20 @@
  * `npm run bench`: makes the dataset, then for each repetition measures the
  * ceilings and, one server at a time (A B C A B C), starts the server pinned
  * to its core, runs every scenario against it and stops it. Writes the raw
- * records to bench/raw/ and the report to bench/results.md (or
- * bench/raw/results-quick.md for BENCH_QUICK=1). With BENCH_PROFILE=1 it
- * profiles Wharf instead (see profile.ts).
+ * records to bench/raw/ and the report to bench/results.md (only for a full,
+ * unfiltered run: bench/raw/results-quick.md for BENCH_QUICK=1 and
+ * bench/raw/results-partial.md when servers or scenarios are filtered).
+ * With BENCH_PROFILE=1 it profiles Wharf instead (see profile.ts);
+ * `--render RAW.json [OUT.md]` re-renders a report from saved raw data.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, statfs, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, statfs, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { allCeilings, CEILING_METRICS } from './ceilings.js';
 import { makeDataset, removeDataset, type Dataset } from './dataset.js';
-import { readOptions, wanted, type Options } from './options.js';
+import { ALL_SERVERS, readOptions, wanted, type Options } from './options.js';
 import { runProfile } from './profile.js';
 import { renderReport, type RawRecord, type RawRun } from './report.js';
 import { allScenarios } from './scenarios/index.js';
@@ -179,7 +181,9 @@ async function main(): Promise<number> {
     const stamp = finished.toISOString().replace(/[:.]/g, '-');
     await writeFile(path.join(rawDir, `run-${stamp}.json`), JSON.stringify(run, null, 1));
     const report = renderReport(run);
-    const reportFile = opts.quick ? path.join(rawDir, 'results-quick.md') : path.join(BENCH, 'results.md');
+    // Only a full, unfiltered run replaces the committed bench/results.md.
+    const partial = opts.servers.length < ALL_SERVERS.length || opts.scenarios.length > 0 || !opts.tls || !opts.ceilings;
+    const reportFile = opts.quick ? path.join(rawDir, 'results-quick.md') : partial ? path.join(rawDir, 'results-partial.md') : path.join(BENCH, 'results.md');
     await writeFile(reportFile, report);
     log(`wrote ${path.relative(REPO, reportFile)} and bench/raw/run-${stamp}.json in ${run.seconds.toFixed(0)} s`);
     return 0;
@@ -189,7 +193,17 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
+/** `--render RAW.json [OUT.md]`: re-renders a report from saved raw data. */
+async function render(raw: string, out: string | undefined): Promise<number> {
+  const run = JSON.parse(await readFile(raw, 'utf8')) as RawRun;
+  const report = renderReport(run);
+  if (out) await writeFile(out, report);
+  else process.stdout.write(report);
+  return 0;
+}
+
+const args = process.argv.slice(2);
+(args[0] === '--render' && args[1] ? render(args[1], args[2]) : main()).then(
   (code) => process.exit(code),
   (err: unknown) => {
     process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
