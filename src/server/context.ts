@@ -13,6 +13,7 @@ import type { LoginThrottle } from './limits/loginThrottle.js';
 import type { PassivePool } from './data/passivePool.js';
 import type { CommandSpec } from './session/types.js';
 import type { TlsMaterial } from './tls/material.js';
+import type { MessageCache } from './commands/message.js';
 
 /** Anonymous access, when enabled. */
 export interface AnonymousArea {
@@ -34,6 +35,8 @@ export interface ServerContext {
   readonly passivePool: PassivePool;
   readonly transferLog: TransferLog | null;
   readonly commands: ReadonlyMap<string, CommandSpec>;
+  /** `.message` files, cached briefly. */
+  readonly messages: MessageCache;
   /** Certificate material when FTPS is configured. */
   readonly tls: TlsMaterial | null;
   /** Opens a user's home as a Vfs. */

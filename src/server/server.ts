@@ -16,6 +16,7 @@ import { LocalVfs, type LocalVfsOptions } from '../vfs/local/localVfs.js';
 import { sweepTempFiles } from '../vfs/local/sweep.js';
 import type { Vfs } from '../vfs/types.js';
 import { buildCommandTable } from './commands/table.js';
+import { MessageCache } from './commands/message.js';
 import { logout } from './commands/auth.js';
 import type { AnonymousArea, ServerContext } from './context.js';
 import { PassivePool } from './data/passivePool.js';
@@ -102,6 +103,7 @@ export class FtpServer {
     const tls = c.tls ? await TlsMaterial.load(c.tls.cert, c.tls.key) : null;
     return {
       tls,
+      messages: new MessageCache(),
       config: c,
       log: this.log,
       users: new UserStore(c.users),

@@ -21,6 +21,12 @@ export type WriteMode =
   /** Keep the first `offset` bytes and write from there (REST + STOR). */
   | { kind: 'offset'; offset: number };
 
+/** An open file: its stream (from the requested offset) and its metadata. */
+export interface ReadHandle {
+  stream: Readable;
+  stat: VfsStat;
+}
+
 /** A pending upload: write the data into `stream`, then commit or abort. */
 export interface Upload {
   stream: Writable;
@@ -43,8 +49,8 @@ export interface Vfs {
   stat(path: string): Promise<VfsStat>;
   /** The entries of a directory, in batches, streamed. */
   list(path: string): AsyncIterable<VfsStat[]>;
-  /** Reads a file from `start`. */
-  read(path: string, start: number): Promise<Readable>;
+  /** Opens a file for reading from `start`; gives its metadata too (one lookup, not two). */
+  read(path: string, start: number): Promise<ReadHandle>;
   /** Starts an upload. */
   write(path: string, mode: WriteMode): Promise<Upload>;
   mkdir(path: string): Promise<void>;

@@ -6,7 +6,6 @@ import { reply, type Reply } from '../../protocol/reply.js';
 import { userAccess } from '../../auth/access.js';
 import { isAnonymousName, looksLikeEmail } from '../../auth/users.js';
 import type { Account, CommandContext, CommandSpec, Session } from '../session/types.js';
-import { readDirMessage } from './message.js';
 import { tlsRequiredFor } from '../tls/commands.js';
 
 /** Ends the current login (REIN, session end), giving back its slot. */
@@ -66,7 +65,7 @@ async function loggedIn(session: Session, account: Account, text: string): Promi
   session.loginFailures = 0;
   session.armTimer();
   session.server.log.info({ event: 'login', session: session.id, remote: session.remoteAddress, user: account.name, anonymous: account.anonymous, ident: account.ident }, 'logged in');
-  const message = await readDirMessage(account.vfs, '/');
+  const message = await session.server.messages.get(account.vfs, '/');
   return reply(230, [...message, text]);
 }
 

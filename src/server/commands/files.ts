@@ -4,7 +4,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { reply, type Reply } from '../../protocol/reply.js';
 import { AsciiDecoder, AsciiEncoder } from '../../protocol/typeA.js';
 import { FtpReplyError } from '../../errors/index.js';
@@ -12,6 +11,7 @@ import { VfsError } from '../../vfs/errors.js';
 import { baseName, joinPath } from '../../vfs/path.js';
 import type { Upload, WriteMode } from '../../vfs/types.js';
 import { Throttle } from '../data/throttle.js';
+import { pipeAbortable } from '../data/abort.js';
 import type { AuthedContext, CommandSpec } from '../session/types.js';
 import { runTransfer } from './runner.js';
 
@@ -50,18 +50,22 @@ function modeName(ctx: AuthedContext): string {
 
 async function retr(ctx: AuthedContext): Promise<Reply> {
   const path = ctx.path(ctx.arg, 'read');
-  const st = await ctx.vfs.stat(path);
-  if (st.type !== 'file') throw new FtpReplyError(550, 'Failed to open file: not a plain file.');
   const offset = ctx.session.restOffset;
-  if (offset > st.size) throw new VfsError('bad-offset');
-  const source = await ctx.vfs.read(path, offset);
+  let opened;
+  try {
+    opened = await ctx.vfs.read(path, offset);
+  } catch (err) {
+    if (err instanceof VfsError && (err.code === 'is-dir' || err.code === 'denied')) throw new FtpReplyError(550, 'Failed to open file: not a plain file.');
+    throw err;
+  }
+  const { stream: source, stat: st } = opened;
   return runTransfer(ctx, {
     opening: `Opening ${modeName(ctx)} mode data connection for ${baseName(path)} (${st.size} bytes).`,
     path,
     direction: 'o',
-    run: (data, signal, count) => {
+    run: (data, abort, count) => {
       source.on('data', (c: Buffer) => count(c.length));
-      return pipeline([source, ...middle(ctx, 'o'), data], { signal });
+      return pipeAbortable([source, ...middle(ctx, 'o'), data], abort);
     },
     discard: async () => void source.destroy(),
   });
@@ -74,9 +78,9 @@ function receive(ctx: AuthedContext, path: string, upload: Upload, opening: stri
     path,
     direction: 'i',
     done,
-    run: (data, signal, count) => {
+    run: (data, abort, count) => {
       data.on('data', (c: Buffer) => count(c.length));
-      return pipeline([data, ...middle(ctx, 'i'), upload.stream], { signal });
+      return pipeAbortable([data, ...middle(ctx, 'i'), upload.stream], abort);
     },
     commit: async () => {
       // In stream mode the end of the data is just a closed connection, which

@@ -4,7 +4,6 @@
  * batches and streamed, never held whole in memory.
  */
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import picomatch from 'picomatch';
 import { reply, type Reply } from '../../protocol/reply.js';
 import { UnixLineFormatter } from '../../protocol/listing/unix.js';
@@ -15,6 +14,7 @@ import { baseName, joinPath, parentOf } from '../../vfs/path.js';
 import type { VfsStat } from '../../vfs/types.js';
 import type { AuthedContext, CommandSpec } from '../session/types.js';
 import { runTransfer } from './runner.js';
+import { pipeAbortable } from '../data/abort.js';
 
 /** What a LIST/NLST/STAT argument asks for. */
 interface ListTarget {
@@ -104,7 +104,7 @@ function sendLines(ctx: AuthedContext, lines: AsyncGenerator<string>, opening: s
   return runTransfer(ctx, {
     opening,
     direction: 'o',
-    run: (data, signal) => pipeline(Readable.from(lines, { objectMode: false }), data, { signal }),
+    run: (data, abort) => pipeAbortable([Readable.from(lines, { objectMode: false }), data], abort),
   });
 }
 

@@ -1,16 +1,20 @@
 /**
  * The `.message` files of anonymous archives: shown in the reply to a CWD
- * into their directory, and after login for the root.
+ * into their directory, and after login for the root. Looked up at most
+ * every few seconds per directory: logins and CWDs are frequent, the files
+ * rarely change.
  */
 import type { Vfs } from '../../vfs/types.js';
 import { joinPath } from '../../vfs/path.js';
 
 const MAX_MESSAGE = 4096;
+const TTL_MS = 5000;
+const MAX_ENTRIES = 256;
 
 /** The lines of `dir/.message`, or [] when there is none (or it is unreadable). */
-export async function readDirMessage(vfs: Vfs, dir: string): Promise<string[]> {
+async function readDirMessage(vfs: Vfs, dir: string): Promise<string[]> {
   try {
-    const stream = await vfs.read(joinPath(dir, '.message'), 0);
+    const { stream } = await vfs.read(joinPath(dir, '.message'), 0);
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -23,5 +27,24 @@ export async function readDirMessage(vfs: Vfs, dir: string): Promise<string[]> {
     return text.replace(/\r?\n$/, '').split(/\r?\n/);
   } catch {
     return [];
+  }
+}
+
+/** A short-lived, bounded cache of `.message` contents per file system and directory. */
+export class MessageCache {
+  private readonly entries = new WeakMap<Vfs, Map<string, { lines: Promise<string[]>; expires: number }>>();
+
+  /** The message lines of `dir` in `vfs`. */
+  get(vfs: Vfs, dir: string): Promise<string[]> {
+    let byDir = this.entries.get(vfs);
+    if (!byDir) this.entries.set(vfs, (byDir = new Map()));
+    const now = Date.now();
+    const hit = byDir.get(dir);
+    if (hit && hit.expires > now) return hit.lines;
+    const lines = readDirMessage(vfs, dir);
+    byDir.delete(dir);
+    byDir.set(dir, { lines, expires: now + TTL_MS });
+    if (byDir.size > MAX_ENTRIES) byDir.delete(byDir.keys().next().value as string);
+    return lines;
   }
 }

@@ -6,7 +6,6 @@ import { quotePath, reply, type Reply } from '../../protocol/reply.js';
 import { formatTimeVal, parseTimeVal } from '../../protocol/listing/facts.js';
 import { FtpReplyError } from '../../errors/index.js';
 import type { AuthedContext, CommandSpec } from '../session/types.js';
-import { readDirMessage } from './message.js';
 
 function pwd({ session }: AuthedContext): Reply {
   return reply(257, `${quotePath(session.cwd)} is the current directory.`);
@@ -17,7 +16,7 @@ async function cwd(ctx: AuthedContext, target = ctx.arg): Promise<Reply> {
   const st = await ctx.vfs.stat(path);
   if (st.type !== 'dir') throw new FtpReplyError(550, 'Failed to change directory: not a directory.');
   ctx.session.cwd = path;
-  const message = ctx.account.access.allows('list', path) ? await readDirMessage(ctx.vfs, path) : [];
+  const message = ctx.account.access.allows('list', path) ? await ctx.session.server.messages.get(ctx.vfs, path) : [];
   return reply(250, [...message, 'Directory successfully changed.']);
 }
 

@@ -11,6 +11,7 @@ import { DataConnectionError } from '../data/channel.js';
 import type { AuthedContext } from '../session/types.js';
 import { dataTlsRequired } from '../tls/commands.js';
 import { DataTlsError, secureDataConnection } from '../tls/data.js';
+import { TransferAbort } from '../data/abort.js';
 
 /** What a transfer does once its data connection is open. */
 export interface TransferJob {
@@ -20,7 +21,7 @@ export interface TransferJob {
   path?: string;
   direction: 'o' | 'i';
   /** Moves the bytes; `count` is called with each chunk's size. */
-  run(data: Duplex, signal: AbortSignal, count: (n: number) => void): Promise<void>;
+  run(data: Duplex, abort: TransferAbort, count: (n: number) => void): Promise<void>;
   /** After a good transfer, before 226 (e.g. commit an upload). */
   commit?(): Promise<void>;
   /** After a failed one (e.g. discard an upload). */
@@ -47,7 +48,7 @@ export async function runTransfer(ctx: AuthedContext, job: TransferJob): Promise
     session.data.reset();
     return reply(521, 'Data connections must be encrypted on this server: use PROT P.');
   }
-  const controller = new AbortController();
+  const controller = new TransferAbort();
   let bytes = 0;
   const started = performance.now();
   session.abortedTransfer = false;
@@ -61,25 +62,25 @@ export async function runTransfer(ctx: AuthedContext, job: TransferJob): Promise
   let result: Reply;
   let complete = false;
   try {
-    data = await session.data.open(controller.signal);
+    data = await session.data.open(controller);
     session.send(reply(150, job.opening));
     if (protect && session.tls) {
       data = await secureDataConnection(data as import('node:net').Socket, session.tls.context, {
         requireReuse: session.server.config.tls?.require_session_reuse ?? true,
         timeoutMs: session.server.config.server.data_timeout * 1000,
-        signal: controller.signal,
+        abort: controller,
       });
     }
     const timeoutMs = session.server.config.server.data_timeout * 1000;
-    (data as Duplex & { setTimeout?: (ms: number, cb: () => void) => void }).setTimeout?.(timeoutMs, () => controller.abort(new Error('data-timeout')));
-    await job.run(data, controller.signal, (n) => (bytes += n));
+    (data as Duplex & { setTimeout?: (ms: number, cb: () => void) => void }).setTimeout?.(timeoutMs, () => controller.abort('data-timeout'));
+    await job.run(data, controller, (n) => (bytes += n));
     await job.commit?.();
     complete = true;
     result = reply(226, job.done ?? 'Transfer complete.');
   } catch (err) {
     await job.discard?.().catch(() => undefined);
-    result = failureReply(err, controller.signal);
-    if (controller.signal.aborted && controller.signal.reason?.message !== 'data-timeout') session.abortedTransfer = true;
+    result = failureReply(err, controller);
+    if (controller.reason === 'abort') session.abortedTransfer = true;
   } finally {
     if (data) closeData(data, complete);
     session.transfer = null;
@@ -107,11 +108,11 @@ function closeData(data: Duplex, complete: boolean): void {
   data.once('close', () => clearTimeout(timer));
 }
 
-function failureReply(err: unknown, signal: AbortSignal): Reply {
+function failureReply(err: unknown, abort: TransferAbort): Reply {
   if (err instanceof DataTlsError) return reply(err.code, err.message);
   if (err instanceof DataConnectionError) return reply(425, err.message);
-  if (signal.aborted) {
-    if (signal.reason?.message === 'data-timeout') return reply(426, 'Data connection timed out; transfer aborted.');
+  if (abort.aborted) {
+    if (abort.reason === 'data-timeout') return reply(426, 'Data connection timed out; transfer aborted.');
     return reply(426, 'Connection closed; transfer aborted.');
   }
   const errno = (err as NodeJS.ErrnoException | undefined)?.code;

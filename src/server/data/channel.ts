@@ -7,6 +7,7 @@ import { connect, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { normalizeAddress } from '../../protocol/address.js';
 import type { PassivePool } from './passivePool.js';
+import type { TransferAbort } from './abort.js';
 
 /** Turns a raw data socket into the stream to use (TLS wraps it). */
 export type DataWrapper = (socket: Socket) => Promise<Duplex>;
@@ -90,41 +91,40 @@ export class DataChannel {
    * The data connection for one transfer. The channel is reset afterwards:
    * every transfer needs a fresh PASV/EPSV/PORT/EPRT, as in vsftpd.
    */
-  async open(signal: AbortSignal): Promise<Socket> {
+  async open(abort: TransferAbort): Promise<Socket> {
     const mode = this.mode;
     this.mode = { kind: 'none' };
     if (mode.kind === 'none') throw new DataConnectionError('Use PORT, PASV, EPRT or EPSV first.');
-    if (mode.kind === 'active') return this.connectActive(mode.host, mode.port, signal);
+    if (mode.kind === 'active') return this.connectActive(mode.host, mode.port, abort);
     try {
-      return await this.waitPassive(mode, signal);
+      return await this.waitPassive(mode, abort);
     } finally {
       mode.server.close();
     }
   }
 
-  private waitPassive(mode: Extract<Mode, { kind: 'passive' }>, signal: AbortSignal): Promise<Socket> {
+  private waitPassive(mode: Extract<Mode, { kind: 'passive' }>, abort: TransferAbort): Promise<Socket> {
     if (mode.socket) return Promise.resolve(mode.socket);
     return new Promise((resolve, reject) => {
       const done = (err: Error | null, s?: Socket) => {
         clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
+        off();
         mode.waiter = null;
         if (err) reject(err);
         else resolve(s as Socket);
       };
-      const onAbort = () => done(new DataConnectionError('Transfer aborted.'));
       const timer = setTimeout(() => done(new DataConnectionError('Timed out waiting for the data connection.')), this.opts.timeoutMs);
-      signal.addEventListener('abort', onAbort);
+      const off = abort.on(() => done(new DataConnectionError('Transfer aborted.')));
       mode.waiter = (s) => done(null, s);
     });
   }
 
-  private connectActive(host: string, port: number, signal: AbortSignal): Promise<Socket> {
+  private connectActive(host: string, port: number, abort: TransferAbort): Promise<Socket> {
     return new Promise((resolve, reject) => {
       const socket = connect({ host, port, localAddress: this.opts.localAddress, noDelay: true });
       const done = (err: Error | null) => {
         clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
+        off();
         socket.off('error', done);
         if (err) {
           socket.destroy();
@@ -134,9 +134,8 @@ export class DataChannel {
           resolve(socket);
         }
       };
-      const onAbort = () => done(new Error('aborted'));
       const timer = setTimeout(() => done(new Error('timeout')), this.opts.timeoutMs);
-      signal.addEventListener('abort', onAbort);
+      const off = abort.on(() => done(new Error('aborted')));
       socket.once('error', done);
       socket.once('connect', () => done(null));
     });

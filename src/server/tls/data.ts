@@ -7,6 +7,7 @@
  */
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
+import type { TransferAbort } from '../data/abort.js';
 
 /** A data connection refused at the TLS level, with its reply. */
 export class DataTlsError extends Error {
@@ -22,7 +23,7 @@ export class DataTlsError extends Error {
 export interface DataTlsOptions {
   requireReuse: boolean;
   timeoutMs: number;
-  signal: AbortSignal;
+  abort: TransferAbort;
 }
 
 /** Runs the server side of the TLS handshake on a data connection. */
@@ -36,15 +37,14 @@ export function secureDataConnection(raw: Socket, context: SecureContext, opts: 
       reject(err);
     };
     const onError = () => fail(new DataTlsError(425, 'TLS negotiation on the data connection failed.'));
-    const onAbort = () => fail(new DataTlsError(426, 'Transfer aborted.'));
     const timer = setTimeout(() => fail(new DataTlsError(425, 'Timed out waiting for TLS on the data connection.')), opts.timeoutMs);
     const cleanup = () => {
       clearTimeout(timer);
       secure.off('error', onError);
-      opts.signal.removeEventListener('abort', onAbort);
+      off();
     };
     secure.once('error', onError);
-    opts.signal.addEventListener('abort', onAbort);
+    const off = opts.abort.on(() => fail(new DataTlsError(426, 'Transfer aborted.')));
     secure.once('secure', () => {
       if (opts.requireReuse && !secure.isSessionReused()) {
         fail(new DataTlsError(522, 'Data connection refused: it must reuse the TLS session of the control connection.'));
