@@ -118,7 +118,8 @@ export function renderReport(run: RawRun): string {
     out.push('## Ceilings', '', '| ceiling | ' + run.ceilings[0]!.metrics.map((m) => `${m.label} (${m.unit})`).join(' | ') + ' |');
     out.push('|---|' + run.ceilings[0]!.metrics.map(() => '---:|').join(''));
     for (const c of run.ceilings) {
-      out.push(`| ${c.title} | ` + c.metrics.map((m) => cell(r.get('ceiling', c.id, m.key), m.digits ?? 0, r.errors('ceiling', c.id))).join(' | ') + ' |');
+      const sat = r.median('ceiling', c.id, 'clientCpu') > SATURATED ? ' ‡' : '';
+      out.push(`| ${c.title} | ` + c.metrics.map((m, i) => cell(r.get('ceiling', c.id, m.key), m.digits ?? 0, r.errors('ceiling', c.id)) + (i === 0 ? sat : '')).join(' | ') + ' |');
     }
     out.push('');
   }
