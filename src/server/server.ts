@@ -14,6 +14,7 @@ import { normalizeAddress } from '../protocol/address.js';
 import { resolveVirtualPath } from '../vfs/path.js';
 import { LocalVfs, type LocalVfsOptions } from '../vfs/local/localVfs.js';
 import { sweepTempFiles } from '../vfs/local/sweep.js';
+import { DirLister } from '../vfs/local/lister.js';
 import type { Vfs } from '../vfs/types.js';
 import { buildCommandTable } from './commands/table.js';
 import { MessageCache } from './commands/message.js';
@@ -52,13 +53,15 @@ export class FtpServer {
   private ctx: (ServerContext & { closing: boolean }) | null = null;
   readonly log: Logger;
   private readonly openVfs: VfsOpener;
+  /** Directory listings run in one worker thread, shared by every session. */
+  private readonly lister = new DirLister();
 
   constructor(
     readonly config: WharfConfig,
     options: FtpServerOptions = {},
   ) {
     this.log = options.logger ?? silentLogger();
-    this.openVfs = options.openVfs ?? ((root, opts) => LocalVfs.open(root, opts));
+    this.openVfs = options.openVfs ?? ((root, opts) => LocalVfs.open(root, { ...opts, lister: this.lister }));
   }
 
   /** The listening address, once `listen` has resolved. */
@@ -268,6 +271,7 @@ export class FtpServer {
     await Promise.all([...this.sessions].map((s) => s.ended));
     await closed;
     await this.ctx?.transferLog?.close();
+    await this.lister.close();
   }
 }
 

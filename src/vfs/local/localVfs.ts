@@ -13,6 +13,7 @@ import { VfsError, fromErrno } from '../errors.js';
 import type { ReadHandle, Upload, Vfs, VfsCapabilities, VfsStat, WriteMode } from '../types.js';
 import { Jail, TEMP_PREFIX } from './jail.js';
 import { FileSink } from './fileSink.js';
+import type { DirLister } from './lister.js';
 
 const LIST_BATCH = 256;
 const READ_CHUNK = 1024 * 1024;
@@ -24,6 +25,8 @@ export interface LocalVfsOptions {
    * partial files for a later resume. Never for anonymous sessions.
    */
   keepPartialUploads?: boolean;
+  /** Lists directories in a worker thread (else on the event loop, batch by batch). */
+  lister?: DirLister;
 }
 
 function toStat(name: string, st: import('node:fs').Stats): VfsStat {
@@ -84,6 +87,10 @@ export class LocalVfs implements Vfs {
 
   async *list(path: string): AsyncIterable<VfsStat[]> {
     const real = await this.jail.existing(path);
+    if (this.options.lister) {
+      yield* this.options.lister.list(real, this.jail.realRoot);
+      return;
+    }
     const dir = await wrap(() => fsp.opendir(real, { bufferSize: LIST_BATCH }));
     let batch: Dirent[] = [];
     try {
