@@ -14,6 +14,7 @@ import { baseName, joinPath, parentOf } from '../../vfs/path.js';
 import type { VfsStat } from '../../vfs/types.js';
 import type { AuthedContext, CommandSpec } from '../session/types.js';
 import { runTransfer } from './runner.js';
+import { drained } from '../session/session.js';
 import { pipeAbortable } from '../data/abort.js';
 
 /** What a LIST/NLST/STAT argument asks for. */
@@ -147,17 +148,7 @@ export async function statPath(ctx: AuthedContext): Promise<Reply> {
   socket.write(`213-Status of ${t.path.replace(/[\r\n]/g, ' ')}:\r\n`);
   for await (const chunk of longLines(ctx, t)) {
     const indented = ' ' + chunk.replace(/\r\n(?!$)/g, '\r\n ');
-    if (!socket.write(indented)) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          socket.off('drain', done);
-          socket.off('close', done);
-          resolve();
-        };
-        socket.once('drain', done);
-        socket.once('close', done);
-      });
-    }
+    if (!socket.write(indented)) await drained(socket);
     if (socket.destroyed) return reply(213, 'End of status.');
   }
   return reply(213, 'End of status.');

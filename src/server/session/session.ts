@@ -24,6 +24,19 @@ const FAIR_BATCH = 16;
 /** Verbs answered while a transfer runs, without waiting for it. */
 const URGENT = new Set(['ABOR', 'STAT']);
 
+/** Resolves when a socket's write buffer has drained (or it closed). */
+export function drained(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.once('drain', done);
+    socket.once('close', done);
+  });
+}
+
 /** A control connection and its state. */
 export class FtpSession implements Session {
   login: LoginState = { kind: 'greeted' };
@@ -229,7 +242,7 @@ export class FtpSession implements Session {
         this.armTimer();
         // A client that sends commands but never reads the replies must not
         // make us buffer them without bound.
-        if (this.socket.writableLength > MAX_UNREAD_REPLIES) await this.drained();
+        if (this.socket.writableLength > MAX_UNREAD_REPLIES) await drained(this.socket);
       }
     } catch (err) {
       this.log.error({ err, session: this.id }, 'session failed');
@@ -237,19 +250,6 @@ export class FtpSession implements Session {
     } finally {
       this.running = false;
     }
-  }
-
-  /** Resolves when the control socket's write buffer has drained (or it closed). */
-  private drained(): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        this.socket.off('drain', done);
-        this.socket.off('close', done);
-        resolve();
-      };
-      this.socket.once('drain', done);
-      this.socket.once('close', done);
-    });
   }
 
   /** True once the client has closed (or half-closed) the control connection. */
