@@ -179,6 +179,7 @@ test('a full disk answers 452 and removes the partial upload', async (t) => {
 test('temporary files left by a crash are removed at start; fresh uploads are not', async (t) => {
   const first = await startServer();
   const home = first.aliceHome;
+  await first.server.sweepDone;
   await first.server.close(0);
   await mkdir(join(home, 'sub'));
   await writeFile(join(home, '.wharf-up-0123456789abcdef'), 'partial');
