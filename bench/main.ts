@@ -19,7 +19,7 @@ import { ALL_SERVERS, readOptions, wanted, type Options } from './options.js';
 import { runProfile } from './profile.js';
 import { renderReport, type RawRecord, type RawRun } from './report.js';
 import { allScenarios } from './scenarios/index.js';
-import type { Scenario } from './scenarios/common.js';
+import type { Ctx, Metrics, Scenario } from './scenarios/common.js';
 import { SERVERS } from './servers/index.js';
 import { freePort, killAllSync } from './servers/launch.js';
 import { snapshotWharf } from './servers/wharf.js';
@@ -43,7 +43,8 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
-function machine(loadAtStart: number[]): Record<string, string> {
+/** Facts about the machine and the code under test, taken when the run starts. */
+function machine(): Record<string, string> {
   const sh = (cmd: string, args: string[]) => {
     try {
       return execFileSync(cmd, args, { encoding: 'utf8', cwd: REPO }).trim();
@@ -55,7 +56,6 @@ function machine(loadAtStart: number[]): Record<string, string> {
     cpu: `${os.cpus()[0]?.model ?? '?'} ×${os.cpus().length}`,
     kernel: os.release(),
     node: process.version,
-    'load average (1 min) at start/end': `${loadAtStart[0]?.toFixed(2)}/${os.loadavg()[0]?.toFixed(2)}`,
     commit: sh('git', ['rev-parse', '--short', 'HEAD']) + (sh('git', ['status', '--porcelain', 'src']) ? ' (+ uncommitted src changes)' : ''),
   };
 }
@@ -84,6 +84,27 @@ function headline(metrics: Record<string, number>): string {
     .join(' ');
 }
 
+/**
+ * Runs one scenario; while other processes used more than
+ * opts.noiseRetryPct of the server's core during it, runs it again (up to
+ * opts.noiseTries times) and keeps the quietest attempt. The noise is kept
+ * in the metrics so the report can flag what stayed noisy.
+ */
+async function runQuietly(sc: Scenario, base: Omit<Ctx, 'note' | 'noise'>, label: string): Promise<{ metrics: Metrics; notes: string[] }> {
+  let best: { metrics: Metrics; notes: string[] } | null = null;
+  for (let attempt = 1; attempt <= base.opts.noiseTries; attempt++) {
+    const notes: string[] = [];
+    let noise = NaN;
+    const ctx: Ctx = { ...base, note: (msg) => void notes.push(msg), noise: (pct) => void (noise = Number.isNaN(noise) ? pct : Math.max(noise, pct)) };
+    const metrics = await withTimeout(sc.run(ctx), SCENARIO_TIMEOUT_MS, sc.id);
+    if (!Number.isNaN(noise)) metrics.noise = noise;
+    if (!best || (metrics.noise ?? 0) < (best.metrics.noise ?? 0)) best = { metrics, notes };
+    if (Number.isNaN(noise) || noise <= base.opts.noiseRetryPct) break;
+    if (attempt < base.opts.noiseTries) log(`  ${label}: other processes used ${noise.toFixed(0)}% of the server's core; again`);
+  }
+  return best as { metrics: Metrics; notes: string[] };
+}
+
 /** Runs every scenario against one server, restarting it if a scenario hangs. */
 async function runServer(spec: ServerSpec, scenarios: Scenario[], opts: Options, ds: Dataset, rep: number, runDir: string, wharfRoot: string, records: RawRecord[]): Promise<void> {
   const workDir = path.join(runDir, `${spec.name}-${rep + 1}`);
@@ -93,9 +114,7 @@ async function runServer(spec: ServerSpec, scenarios: Scenario[], opts: Options,
       if (!sc.applies(spec)) continue;
       try {
         server ??= await startServer(spec, opts, ds, workDir, wharfRoot);
-        const notes: string[] = [];
-        const note = (msg: string) => void notes.push(msg);
-        const metrics = await withTimeout(sc.run({ server, spec, opts, dataset: ds, rep, note }), SCENARIO_TIMEOUT_MS, sc.id);
+        const { metrics, notes } = await runQuietly(sc, { server, spec, opts, dataset: ds, rep }, `${spec.name} ${sc.id}`);
         records.push({ kind: 'scenario', id: sc.id, server: spec.name, rep, metrics, ...(notes.length > 0 ? { notes } : {}) });
         log(`  ${spec.name} ${sc.id}: ${headline(metrics)}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`);
       } catch (err) {
@@ -124,6 +143,7 @@ async function main(): Promise<number> {
   if (opts.profile) opts.listSizes = [Math.max(...opts.listSizes)];
   const started = new Date();
   const loadAtStart = os.loadavg();
+  const facts = machine();
   await checkDisk(opts);
   const base = await mkdtemp(path.join(opts.tmpBase, 'wharf-bench-'));
   const cleanup = () => {
@@ -156,7 +176,12 @@ async function main(): Promise<number> {
       log(`repetition ${rep + 1}/${opts.reps}`);
       for (const c of ceilings) {
         try {
-          const metrics = await withTimeout(c.run(opts, ds, base), SCENARIO_TIMEOUT_MS, c.id);
+          let metrics = await withTimeout(c.run(opts, ds, base), SCENARIO_TIMEOUT_MS, c.id);
+          for (let attempt = 2; attempt <= opts.noiseTries && (metrics.noise ?? 0) > opts.noiseRetryPct; attempt++) {
+            log(`  ceiling ${c.id}: other processes used ${metrics.noise?.toFixed(0)}% of the server's core; again`);
+            const again = await withTimeout(c.run(opts, ds, base), SCENARIO_TIMEOUT_MS, c.id);
+            if ((again.noise ?? 0) < (metrics.noise ?? 0)) metrics = again;
+          }
           records.push({ kind: 'ceiling', id: c.id, server: 'ceiling', rep, metrics });
           log(`  ceiling ${c.id}: ${headline(metrics)}`);
         } catch (err) {
@@ -172,7 +197,7 @@ async function main(): Promise<number> {
       finished: finished.toISOString(),
       seconds: (finished.getTime() - started.getTime()) / 1000,
       options: opts,
-      machine: machine(loadAtStart),
+      machine: { ...facts, 'load average (1 min) at start/end': `${loadAtStart[0]?.toFixed(2)}/${os.loadavg()[0]?.toFixed(2)}` },
       servers: specs.map((s) => ({ name: s.name, note: s.note })),
       scenarios: scenarios.map((s) => ({ id: s.id, title: s.title, tls: s.tls, metrics: s.metrics })),
       ceilings: ceilings.map((c) => ({ id: c.id, title: c.title, metrics: CEILING_METRICS })),

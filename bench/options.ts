@@ -32,6 +32,10 @@ export interface Options {
   clientCpu: string;
   /** Profile Wharf with --cpu-prof on RETR and small files instead of the full run. */
   profile: boolean;
+  /** A measurement during which other processes used more of the server's core than this (%) is repeated... */
+  noiseRetryPct: number;
+  /** ...up to this many attempts in all (the quietest is kept). */
+  noiseTries: number;
   /** Where the dataset goes (a temp directory is made inside). */
   tmpBase: string;
   keepData: boolean;
@@ -80,6 +84,8 @@ export function readOptions(): Options {
     serverCpu: process.env.BENCH_SERVER_CPU ?? '0',
     clientCpu: process.env.BENCH_CLIENT_CPU ?? '1',
     profile: process.env.BENCH_PROFILE === '1',
+    noiseRetryPct: num('BENCH_NOISE_RETRY', 10),
+    noiseTries: Math.max(1, Math.round(num('BENCH_NOISE_TRIES', 3))),
     tmpBase: process.env.BENCH_TMP ?? '/tmp',
     keepData: process.env.BENCH_KEEP_DATA === '1',
   };

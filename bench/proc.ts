@@ -14,6 +14,8 @@ interface StatLine {
   ppid: number;
   /** utime + stime + cutime + cstime, in ticks. */
   ticks: number;
+  /** utime + cutime, in ticks. */
+  userTicks: number;
 }
 
 /** Parses /proc/PID/stat; the command name may contain spaces and parens. */
@@ -23,7 +25,7 @@ function parseStat(pid: number, text: string): StatLine | null {
   const f = text.slice(close + 2).split(' ');
   // f[0] is field 3 (state): field n is f[n - 3].
   const num = (n: number) => Number(f[n - 3] ?? 0);
-  return { pid, ppid: num(4), ticks: num(14) + num(15) + num(16) + num(17) };
+  return { pid, ppid: num(4), ticks: num(14) + num(15) + num(16) + num(17), userTicks: num(14) + num(16) };
 }
 
 async function readStat(pid: number): Promise<StatLine | null> {
@@ -81,6 +83,22 @@ export async function cpuSeconds(pid: number, tree: boolean): Promise<number> {
   }
   const all = await processTree(pid);
   return all.reduce((sum, s) => sum + s.ticks, 0) / TICKS_PER_SECOND;
+}
+
+/** CPU seconds of a process tree: all, and user time only. */
+export async function cpuSplit(pid: number, tree: boolean): Promise<{ total: number; user: number }> {
+  const all = tree ? await processTree(pid) : [await readStat(pid)].filter((x): x is StatLine => x !== null);
+  return {
+    total: all.reduce((sum, s) => sum + s.ticks, 0) / TICKS_PER_SECOND,
+    user: all.reduce((sum, s) => sum + s.userTicks, 0) / TICKS_PER_SECOND,
+  };
+}
+
+/** User time (user + nice) spent so far on one core, in seconds, from /proc/stat. */
+export async function coreUserSeconds(core: number): Promise<number> {
+  const text = await readFile('/proc/stat', 'utf8');
+  const m = new RegExp(`^cpu${core} (\\d+) (\\d+)`, 'm').exec(text);
+  return m ? (Number(m[1]) + Number(m[2])) / TICKS_PER_SECOND : 0;
 }
 
 /** Memory of a process tree in KiB. */

@@ -90,7 +90,7 @@ async function profileOne(sc: Scenario, opts: Options, ds: Dataset, workDir: str
   const server = await wharf.start({ dataset: ds, workDir, cert: ds.cert, cpu: opts.serverCpu, port: await freePort(), passive: [29000, 29999], profileDir });
   let metrics: Record<string, number>;
   try {
-    metrics = await sc.run({ server, spec: wharf, opts, dataset: ds, rep: 0, note: (msg) => process.stdout.write(`note: ${msg}\n`) });
+    metrics = await sc.run({ server, spec: wharf, opts, dataset: ds, rep: 0, note: (msg) => process.stdout.write(`note: ${msg}\n`), noise: () => undefined });
   } finally {
     await server.stop();
   }

@@ -6,7 +6,7 @@
 import type { Dataset } from '../dataset.js';
 import { Control } from '../ftp/control.js';
 import type { Options } from '../options.js';
-import { cpuSeconds, selfCpuSeconds } from '../proc.js';
+import { coreUserSeconds, cpuSplit, selfCpuSeconds } from '../proc.js';
 import type { RunningServer, ServerSpec } from '../servers/types.js';
 
 /** How to read a metric. */
@@ -31,6 +31,8 @@ export interface Ctx {
   rep: number;
   /** Records a remark for the report (e.g. why some clients failed). */
   note(msg: string): void;
+  /** Records how much of the server's core other processes used during a measurement (%). */
+  noise(pct: number): void;
 }
 
 /** One scenario. */
@@ -52,20 +54,38 @@ export interface Measured<T> {
   clientCpu: number;
   /** Load generator CPU as % of one core over the wall time. */
   clientPct: number;
+  /** User time of other processes on the server's core, as % of the wall time. */
+  noisePct: number;
 }
 
-/** Runs `fn` and measures wall time, server CPU and load generator CPU. */
+/**
+ * Runs `fn` and measures wall time, server CPU, load generator CPU, and the
+ * "noise": user time that other processes (other people's tests on a shared
+ * machine) spent on the server's core meanwhile.
+ */
 export async function measure<T>(ctx: Ctx, fn: () => Promise<T>, settleMs = 0): Promise<Measured<T>> {
   const tree = ctx.spec.forks;
-  const s0 = await cpuSeconds(ctx.server.pid, tree);
+  const core = Number(ctx.opts.serverCpu.split(/[,-]/)[0] ?? 0);
+  const [s0, k0] = await Promise.all([cpuSplit(ctx.server.pid, tree), coreUserSeconds(core)]);
   const c0 = selfCpuSeconds();
   const t0 = performance.now();
   const result = await fn();
   const wall = (performance.now() - t0) / 1000;
   const c1 = selfCpuSeconds();
   if (settleMs > 0) await sleep(settleMs);
-  const s1 = await cpuSeconds(ctx.server.pid, tree);
-  return { result, wall, serverCpu: s1 - s0, clientCpu: c1 - c0, clientPct: wall > 0 ? ((c1 - c0) / wall) * 100 : 0 };
+  const [s1, k1] = await Promise.all([cpuSplit(ctx.server.pid, tree), coreUserSeconds(core)]);
+  const noisePct = noise(k1 - k0 - (s1.user - s0.user), wall + settleMs / 1000);
+  ctx.noise(noisePct);
+  return { result, wall, serverCpu: s1.total - s0.total, clientCpu: c1 - c0, clientPct: wall > 0 ? ((c1 - c0) / wall) * 100 : 0, noisePct };
+}
+
+/**
+ * Other processes' share of the server's core (%), from their user seconds
+ * there over `wall` seconds; below 3 clock ticks it is measurement grain, 0.
+ */
+export function noise(foreignSeconds: number, wall: number): number {
+  if (wall <= 0 || foreignSeconds < 0.03) return 0;
+  return Math.round((foreignSeconds / wall) * 1000) / 10;
 }
 
 /** Sleeps. */
