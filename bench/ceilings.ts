@@ -10,7 +10,7 @@ import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { NAMES, type Dataset } from './dataset.js';
 import type { Options } from './options.js';
-import { coreUserSeconds, cpuSplit, selfCpuSeconds } from './proc.js';
+import { coreBusySeconds, cpuSplit, selfCpuSeconds } from './proc.js';
 import { noise, type MetricDef, type Metrics } from './scenarios/common.js';
 import { freePort, spawnPinned, stopGroup } from './servers/launch.js';
 
@@ -116,19 +116,19 @@ function pipeCeiling(mode: 'tcp' | 'tls', chunk: number): Ceiling {
       try {
         const pid = child.pid as number;
         const core = Number(opts.serverCpu.split(/[,-]/)[0] ?? 0);
-        const [s0, k0] = await Promise.all([cpuSplit(pid, false), coreUserSeconds(core)]);
+        const [s0, k0] = await Promise.all([cpuSplit(pid, false), coreBusySeconds(core)]);
         const c0 = selfCpuSeconds();
         const t0 = performance.now();
         const bytes = await readAll(mode, port, opts.transferTimeoutMs);
         const wall = (performance.now() - t0) / 1000;
         const c1 = selfCpuSeconds();
-        const [s1, k1] = await Promise.all([cpuSplit(pid, false), coreUserSeconds(core)]);
+        const [s1, k1] = await Promise.all([cpuSplit(pid, false), coreBusySeconds(core)]);
         if (bytes !== opts.bigBytes) throw new Error(`pipe sent ${bytes} of ${opts.bigBytes} bytes`);
         return {
           mbps: bytes / 1e6 / wall,
           cpuPerGiB: (s1.total - s0.total) / (bytes / (1 << 30)),
           clientCpu: ((c1 - c0) / wall) * 100,
-          noise: noise(k1 - k0 - (s1.user - s0.user), wall),
+          noise: noise(k1 - k0 - (s1.total - s0.total), wall),
         };
       } finally {
         await stopGroup(child, 2000);

@@ -94,11 +94,11 @@ export async function cpuSplit(pid: number, tree: boolean): Promise<{ total: num
   };
 }
 
-/** User time (user + nice) spent so far on one core, in seconds, from /proc/stat. */
-export async function coreUserSeconds(core: number): Promise<number> {
+/** Busy time of processes (user + nice + system) on one core so far, in seconds, from /proc/stat. */
+export async function coreBusySeconds(core: number): Promise<number> {
   const text = await readFile('/proc/stat', 'utf8');
-  const m = new RegExp(`^cpu${core} (\\d+) (\\d+)`, 'm').exec(text);
-  return m ? (Number(m[1]) + Number(m[2])) / TICKS_PER_SECOND : 0;
+  const m = new RegExp(`^cpu${core} (\\d+) (\\d+) (\\d+)`, 'm').exec(text);
+  return m ? (Number(m[1]) + Number(m[2]) + Number(m[3])) / TICKS_PER_SECOND : 0;
 }
 
 /** Memory of a process tree in KiB. */

@@ -84,33 +84,41 @@ export function summariseProfile(p: CpuProfile, title: string, n = 25): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function profileOne(sc: Scenario, opts: Options, ds: Dataset, workDir: string, rawDir: string): Promise<string> {
-  const profileDir = path.join(workDir, `prof-${sc.id}`);
+/** Profiles one server process running `chain` in order; the profile covers the whole process. */
+async function profileOne(chain: Scenario[], opts: Options, ds: Dataset, workDir: string, rawDir: string): Promise<string> {
+  const id = chain.map((sc) => sc.id).join('+');
+  const profileDir = path.join(workDir, `prof-${id}`);
   await mkdir(profileDir, { recursive: true });
   const server = await wharf.start({ dataset: ds, workDir, cert: ds.cert, cpu: opts.serverCpu, port: await freePort(), passive: [29000, 29999], profileDir });
-  let metrics: Record<string, number>;
+  const results: string[] = [];
   try {
-    metrics = await sc.run({ server, spec: wharf, opts, dataset: ds, rep: 0, note: (msg) => process.stdout.write(`note: ${msg}\n`), noise: () => undefined });
+    for (const sc of chain) {
+      const metrics = await sc.run({ server, spec: wharf, opts, dataset: ds, rep: 0, note: (msg) => process.stdout.write(`note: ${msg}\n`), noise: () => undefined });
+      results.push(`${sc.id}: ${Object.entries(metrics).map(([k, v]) => `${k}=${v.toPrecision(4)}`).join(', ')}`);
+    }
   } finally {
     await server.stop();
   }
   const files = (await readdir(profileDir)).filter((f) => f.endsWith('.cpuprofile'));
   if (files.length === 0) throw new Error(`no .cpuprofile written in ${profileDir} (did the server exit cleanly?)`);
   const src = path.join(profileDir, files[0] as string);
-  await copyFile(src, path.join(rawDir, `profile-${sc.id}.cpuprofile`));
+  await copyFile(src, path.join(rawDir, `profile-${id}.cpuprofile`));
   const prof = JSON.parse(await readFile(src, 'utf8')) as CpuProfile;
-  const m = Object.entries(metrics).map(([k, v]) => `${k}=${v.toPrecision(4)}`).join(', ');
-  return summariseProfile(prof, `${sc.title} (${m})`);
+  return summariseProfile(prof, `${chain.map((sc) => sc.title).join(', then ')} (${results.join('; ')})`);
 }
 
 /** Profiles Wharf on the big RETR and the small files; returns the exit code. */
 export async function runProfile(opts: Options, ds: Dataset, workDir: string, rawDir: string): Promise<number> {
   await mkdir(workDir, { recursive: true });
   const parts = ['# Wharf CPU profiles (node --cpu-prof)', '', 'Self time by function and by module; the whole server process, start to stop.', ''];
-  const ids = (process.env.BENCH_PROFILE_SCENARIOS ?? `retr-big,stor-big,small-files,sessions,list-${opts.listSizes[0] ?? 0}`).split(',');
-  for (const sc of allScenarios(opts).filter((x) => ids.includes(x.id))) {
-    process.stdout.write(`profiling ${sc.id}\n`);
-    parts.push(await profileOne(sc, opts, ds, workDir, rawDir));
+  // Comma-separated runs; `a+b` runs a then b in the same server process.
+  const runs = (process.env.BENCH_PROFILE_SCENARIOS ?? `retr-big,stor-big,small-files,sessions,list-${opts.listSizes[0] ?? 0}`).split(',');
+  const all = allScenarios(opts);
+  for (const run of runs) {
+    const chain = run.split('+').map((id) => all.find((x) => x.id === id));
+    if (chain.some((x) => !x)) throw new Error(`BENCH_PROFILE_SCENARIOS: unknown scenario in ${run}`);
+    process.stdout.write(`profiling ${run}\n`);
+    parts.push(await profileOne(chain as Scenario[], opts, ds, workDir, rawDir));
   }
   const out = path.join(rawDir, 'profile.md');
   await writeFile(out, parts.join('\n'));

@@ -6,7 +6,7 @@
 import type { Dataset } from '../dataset.js';
 import { Control } from '../ftp/control.js';
 import type { Options } from '../options.js';
-import { coreUserSeconds, cpuSplit, selfCpuSeconds } from '../proc.js';
+import { coreBusySeconds, cpuSplit, selfCpuSeconds } from '../proc.js';
 import type { RunningServer, ServerSpec } from '../servers/types.js';
 
 /** How to read a metric. */
@@ -60,27 +60,27 @@ export interface Measured<T> {
 
 /**
  * Runs `fn` and measures wall time, server CPU, load generator CPU, and the
- * "noise": user time that other processes (other people's tests on a shared
- * machine) spent on the server's core meanwhile.
+ * "noise": CPU time (user + system) that other processes (other people's
+ * tests on a shared machine) spent on the server's core meanwhile.
  */
 export async function measure<T>(ctx: Ctx, fn: () => Promise<T>, settleMs = 0): Promise<Measured<T>> {
   const tree = ctx.spec.forks;
   const core = Number(ctx.opts.serverCpu.split(/[,-]/)[0] ?? 0);
-  const [s0, k0] = await Promise.all([cpuSplit(ctx.server.pid, tree), coreUserSeconds(core)]);
+  const [s0, k0] = await Promise.all([cpuSplit(ctx.server.pid, tree), coreBusySeconds(core)]);
   const c0 = selfCpuSeconds();
   const t0 = performance.now();
   const result = await fn();
   const wall = (performance.now() - t0) / 1000;
   const c1 = selfCpuSeconds();
   if (settleMs > 0) await sleep(settleMs);
-  const [s1, k1] = await Promise.all([cpuSplit(ctx.server.pid, tree), coreUserSeconds(core)]);
-  const noisePct = noise(k1 - k0 - (s1.user - s0.user), wall + settleMs / 1000);
+  const [s1, k1] = await Promise.all([cpuSplit(ctx.server.pid, tree), coreBusySeconds(core)]);
+  const noisePct = noise(k1 - k0 - (s1.total - s0.total), wall + settleMs / 1000);
   ctx.noise(noisePct);
   return { result, wall, serverCpu: s1.total - s0.total, clientCpu: c1 - c0, clientPct: wall > 0 ? ((c1 - c0) / wall) * 100 : 0, noisePct };
 }
 
 /**
- * Other processes' share of the server's core (%), from their user seconds
+ * Other processes' share of the server's core (%), from their CPU seconds
  * there over `wall` seconds; below 3 clock ticks it is measurement grain, 0.
  */
 export function noise(foreignSeconds: number, wall: number): number {
