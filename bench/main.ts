@@ -9,7 +9,7 @@
  * `--render RAW.json [OUT.md]` re-renders a report from saved raw data.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, statfs, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -56,6 +56,7 @@ function machine(): Record<string, string> {
     cpu: `${os.cpus()[0]?.model ?? '?'} ×${os.cpus().length}`,
     kernel: os.release(),
     node: process.version,
+    'server CPU from': existsSync('/sys/fs/cgroup/cpuacct/cpuacct.usage') ? 'a cpuacct cgroup per server' : '/proc/PID/stat (tree)',
     commit: sh('git', ['rev-parse', '--short', 'HEAD']) + (sh('git', ['status', '--porcelain', 'src']) ? ' (+ uncommitted src changes)' : ''),
   };
 }

@@ -1,10 +1,12 @@
 /**
- * Reading a server's resource use from /proc: CPU time (utime + stime of the
- * process, of its live descendants, and of the children they have reaped,
- * so a forking server is charged for its sessions) and memory (Rss and Pss
- * from smaps_rollup, summed over the process tree).
+ * Reading a server's resource use: CPU time from a cpuacct cgroup of its
+ * own where the machine has one (it catches every process the server forks,
+ * reaped or not), else from /proc (utime + stime of the process, of its live
+ * descendants and of the children they have reaped); memory as Rss and Pss
+ * from smaps_rollup, summed over the process tree.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { rmdirSync } from 'node:fs';
+import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 
 /** Clock ticks per second of /proc/PID/stat times (CLK_TCK; 100 on Linux). */
 const TICKS_PER_SECOND = 100;
@@ -169,4 +171,70 @@ export function rssSampler(pid: number, everyMs = 25): { stop(): Promise<number>
 export function selfCpuSeconds(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
+}
+
+const CPUACCT = '/sys/fs/cgroup/cpuacct';
+const groups = new Set<string>();
+
+/** Creates a cpuacct cgroup (v1) for one server, or returns null where there is none. */
+export async function createCpuGroup(name: string): Promise<string | null> {
+  const dir = `${CPUACCT}/${name}`;
+  try {
+    await mkdir(dir);
+    await readFile(`${dir}/cpuacct.usage`, 'utf8');
+    groups.add(dir);
+    return dir;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds used so far by every task that ever ran in the group. */
+export async function groupCpuSeconds(dir: string): Promise<number> {
+  return Number((await readFile(`${dir}/cpuacct.usage`, 'utf8')).trim()) / 1e9;
+}
+
+/** Removes a group once its tasks are gone (bounded wait). */
+export async function removeCpuGroup(dir: string): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    try {
+      await rmdir(dir);
+      groups.delete(dir);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** Best-effort synchronous removal of every group still there (exit paths). */
+export function removeCpuGroupsSync(): void {
+  for (const dir of groups) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // Tasks still inside, or gone already.
+    }
+  }
+  groups.clear();
+}
+
+/** Moves a running process into a group. */
+export async function joinCpuGroup(dir: string, pid: number): Promise<void> {
+  await writeFile(`${dir}/cgroup.procs`, String(pid));
+}
+
+/** A server to measure: its pid, and its cgroup when it has one. */
+export interface MeasuredServer {
+  pid: number;
+  cgroup?: string;
+}
+
+/** Total and user CPU seconds of a server: from its cgroup if any (user unknown there: = total), else /proc. */
+export async function serverCpu(server: MeasuredServer, tree: boolean): Promise<{ total: number; user: number }> {
+  if (server.cgroup) {
+    const total = await groupCpuSeconds(server.cgroup);
+    return { total, user: total };
+  }
+  return cpuSplit(server.pid, tree);
 }

@@ -6,7 +6,7 @@
 import type { Dataset } from '../dataset.js';
 import { Control } from '../ftp/control.js';
 import type { Options } from '../options.js';
-import { coreBusySeconds, cpuSplit, selfCpuSeconds } from '../proc.js';
+import { coreBusySeconds, selfCpuSeconds, serverCpu } from '../proc.js';
 import type { RunningServer, ServerSpec } from '../servers/types.js';
 
 /** How to read a metric. */
@@ -66,14 +66,14 @@ export interface Measured<T> {
 export async function measure<T>(ctx: Ctx, fn: () => Promise<T>, settleMs = 0): Promise<Measured<T>> {
   const tree = ctx.spec.forks;
   const core = Number(ctx.opts.serverCpu.split(/[,-]/)[0] ?? 0);
-  const [s0, k0] = await Promise.all([cpuSplit(ctx.server.pid, tree), coreBusySeconds(core)]);
+  const [s0, k0] = await Promise.all([serverCpu(ctx.server, tree), coreBusySeconds(core)]);
   const c0 = selfCpuSeconds();
   const t0 = performance.now();
   const result = await fn();
   const wall = (performance.now() - t0) / 1000;
   const c1 = selfCpuSeconds();
   if (settleMs > 0) await sleep(settleMs);
-  const [s1, k1] = await Promise.all([cpuSplit(ctx.server.pid, tree), coreBusySeconds(core)]);
+  const [s1, k1] = await Promise.all([serverCpu(ctx.server, tree), coreBusySeconds(core)]);
   const noisePct = noise(k1 - k0 - (s1.total - s0.total), wall + settleMs / 1000);
   ctx.noise(noisePct);
   return { result, wall, serverCpu: s1.total - s0.total, clientCpu: c1 - c0, clientPct: wall > 0 ? ((c1 - c0) / wall) * 100 : 0, noisePct };

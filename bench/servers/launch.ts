@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import net from 'node:net';
 import { Control } from '../ftp/control.js';
+import { createCpuGroup, removeCpuGroup, removeCpuGroupsSync } from '../proc.js';
 import type { RunningServer } from './types.js';
 
 const live = new Set<ChildProcess>();
@@ -23,6 +24,7 @@ export function killAllSync(): void {
     }
   }
   live.clear();
+  removeCpuGroupsSync();
 }
 
 /** A free TCP port on 127.0.0.1 (bound then released). */
@@ -45,12 +47,15 @@ export interface SpawnOptions {
   cwd?: string;
   /** Prefix the command with these (e.g. `unshare -m ...`); taskset goes after them. */
   wrapper?: string[];
+  /** A cgroup directory the process joins before anything else runs. */
+  cgroup?: string | null;
 }
 
 /** Spawns `taskset -c CPU command ...args` in a new process group. */
 export function spawnPinned(command: string, args: string[], opts: SpawnOptions): ChildProcess {
   const log = openSync(opts.logFile, 'a');
-  const argv = [...(opts.wrapper ?? []), 'taskset', '-c', opts.cpu, command, ...args];
+  const join = opts.cgroup ? ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', opts.cgroup] : [];
+  const argv = [...join, ...(opts.wrapper ?? []), 'taskset', '-c', opts.cpu, command, ...args];
   const child = spawn(argv[0] as string, argv.slice(1), {
     stdio: ['ignore', log, log],
     env: { ...process.env, ...opts.env },
@@ -114,12 +119,17 @@ export function stopGroup(child: ChildProcess, graceMs = 5000): Promise<void> {
 
 /** Starts a command pinned to a core and waits for its greeting. */
 export async function startProcess(command: string, args: string[], opts: SpawnOptions & { port: number }): Promise<RunningServer> {
-  const child = spawnPinned(command, args, opts);
+  const cgroup = await createCpuGroup(`wharf-bench-${process.pid}-${opts.port}`);
+  const child = spawnPinned(command, args, { ...opts, cgroup });
+  const stop = async (graceMs?: number) => {
+    await stopGroup(child, graceMs);
+    if (cgroup) await removeCpuGroup(cgroup);
+  };
   try {
     await waitReady(child, '127.0.0.1', opts.port);
   } catch (err) {
-    await stopGroup(child, 1000);
+    await stop(1000);
     throw new Error(`${command}: ${(err as Error).message} (log: ${opts.logFile})`);
   }
-  return { pid: child.pid as number, host: '127.0.0.1', port: opts.port, stop: () => stopGroup(child) };
+  return { pid: child.pid as number, host: '127.0.0.1', port: opts.port, ...(cgroup ? { cgroup } : {}), stop: () => stop() };
 }

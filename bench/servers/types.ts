@@ -37,6 +37,8 @@ export interface StartEnv {
 /** A started server. */
 export interface RunningServer {
   pid: number;
+  /** Its cpuacct cgroup, when the machine has them: CPU is read there. */
+  cgroup?: string;
   host: string;
   port: number;
   /** Stops the server (its whole process group) and waits for it to exit. */
