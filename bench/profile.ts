@@ -99,12 +99,19 @@ async function profileOne(chain: Scenario[], opts: Options, ds: Dataset, workDir
   } finally {
     await server.stop();
   }
-  const files = (await readdir(profileDir)).filter((f) => f.endsWith('.cpuprofile'));
+  // One file per thread: the main thread, then any worker threads.
+  const files = (await readdir(profileDir)).filter((f) => f.endsWith('.cpuprofile')).sort();
   if (files.length === 0) throw new Error(`no .cpuprofile written in ${profileDir} (did the server exit cleanly?)`);
-  const src = path.join(profileDir, files[0] as string);
-  await copyFile(src, path.join(rawDir, `profile-${id}.cpuprofile`));
-  const prof = JSON.parse(await readFile(src, 'utf8')) as CpuProfile;
-  return summariseProfile(prof, `${chain.map((sc) => sc.title).join(', then ')} (${results.join('; ')})`);
+  const parts: string[] = [];
+  for (const [i, file] of files.entries()) {
+    const src = path.join(profileDir, file);
+    const suffix = i === 0 ? '' : `-thread${i}`;
+    await copyFile(src, path.join(rawDir, `profile-${id}${suffix}.cpuprofile`));
+    const prof = JSON.parse(await readFile(src, 'utf8')) as CpuProfile;
+    const who = files.length > 1 ? ` [${i === 0 ? 'first thread' : `thread ${i + 1}`} of ${files.length}]` : '';
+    parts.push(summariseProfile(prof, `${chain.map((sc) => sc.title).join(', then ')}${who} (${results.join('; ')})`));
+  }
+  return parts.join('\n');
 }
 
 /** Profiles Wharf on the big RETR and the small files; returns the exit code. */
