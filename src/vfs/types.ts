@@ -21,10 +21,23 @@ export type WriteMode =
   /** Keep the first `offset` bytes and write from there (REST + STOR). */
   | { kind: 'offset'; offset: number };
 
-/** An open file: its stream (from the requested offset) and its metadata. */
+/** What a fast copy reports and listens to. */
+export interface CopyHooks {
+  /** Called with the size of each chunk handed to the destination. */
+  onChunk(n: number): void;
+  /** Registers a cancellation callback; returns its remover. */
+  onCancel(fn: () => void): () => void;
+}
+
+/** An open file: its metadata, and its content from the requested offset. */
 export interface ReadHandle {
-  stream: Readable;
-  stat: VfsStat;
+  readonly stat: VfsStat;
+  /** The content as a stream. */
+  readonly stream: Readable;
+  /** Optional fast path: copies the content into `dest` and ends it. */
+  copyTo?(dest: Writable, hooks: CopyHooks): Promise<void>;
+  /** Releases the file when the content is not wanted after all. */
+  close(): void;
 }
 
 /** A pending upload: write the data into `stream`, then commit or abort. */

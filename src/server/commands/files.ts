@@ -58,16 +58,20 @@ async function retr(ctx: AuthedContext): Promise<Reply> {
     if (err instanceof VfsError && (err.code === 'is-dir' || err.code === 'denied')) throw new FtpReplyError(550, 'Failed to open file: not a plain file.');
     throw err;
   }
-  const { stream: source, stat: st } = opened;
+  const file = opened;
+  const stages = middle(ctx, 'o');
   return runTransfer(ctx, {
-    opening: `Opening ${modeName(ctx)} mode data connection for ${baseName(path)} (${st.size} bytes).`,
+    opening: `Opening ${modeName(ctx)} mode data connection for ${baseName(path)} (${file.stat.size} bytes).`,
     path,
     direction: 'o',
     run: (data, abort, count) => {
+      // Byte for byte and unthrottled: the backend's copy loop with reused buffers.
+      if (stages.length === 0 && file.copyTo) return file.copyTo(data, { onChunk: count, onCancel: (fn) => abort.on(fn) });
+      const source = file.stream;
       source.on('data', (c: Buffer) => count(c.length));
-      return pipeAbortable([source, ...middle(ctx, 'o'), data], abort);
+      return pipeAbortable([source, ...stages, data], abort);
     },
-    discard: async () => void source.destroy(),
+    discard: async () => file.close(),
   });
 }
 

@@ -13,6 +13,7 @@ import { VfsError, fromErrno } from '../errors.js';
 import type { ReadHandle, Upload, Vfs, VfsCapabilities, VfsStat, WriteMode } from '../types.js';
 import { Jail, TEMP_PREFIX } from './jail.js';
 import { FileSink } from './fileSink.js';
+import { LocalReadHandle } from './readHandle.js';
 import type { DirLister } from './lister.js';
 
 const LIST_BATCH = 256;
@@ -160,12 +161,7 @@ export class LocalVfs implements Vfs {
         await closeFd(fd);
         throw err;
       }
-      // `end` stops the stream at the size seen now, without one more read to find EOF.
-      const end = st.size > 0 ? st.size - 1 : 0;
-      const stream =
-        start >= st.size ? Readable.from([]) : createReadStream('', { fd, start, end, highWaterMark: Math.min(READ_CHUNK, Math.max(16384, st.size - start)) });
-      if (start >= st.size) await closeFd(fd);
-      return { stream, stat: toStat(path.slice(path.lastIndexOf('/') + 1), st) };
+      return new LocalReadHandle(fd, toStat(path.slice(path.lastIndexOf('/') + 1), st), start);
     });
   }
 

@@ -1,0 +1,102 @@
+/**
+ * An open local file for a download. Besides the usual stream it offers
+ * `copyTo`: a copy loop that reads into two buffers allocated once per
+ * transfer and reuses each as soon as the socket has taken it. A stream
+ * allocates a new 1 MiB buffer for every chunk; on a busy server that
+ * churn drives the garbage collector and can halve throughput.
+ */
+import { close, createReadStream, read } from 'node:fs';
+import { Readable, type Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import type { CopyHooks, ReadHandle, VfsStat } from '../types.js';
+
+const CHUNK = 1024 * 1024;
+
+function readAt(fd: number, buf: Buffer, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => read(fd, buf, 0, length, position, (err, n) => (err ? reject(err) : resolve(n))));
+}
+
+function writeChunk(dest: Writable, chunk: Buffer): Promise<void> {
+  const p = new Promise<void>((resolve, reject) => {
+    dest.write(chunk, (err) => (err ? reject(err) : resolve()));
+  });
+  p.catch(() => undefined); // observed later; never an unhandled rejection meanwhile
+  return p;
+}
+
+/** A local file opened for reading from `start` up to the size it had when opened. */
+export class LocalReadHandle implements ReadHandle {
+  private fd: number | null;
+  private made: Readable | null = null;
+
+  constructor(
+    fd: number,
+    readonly stat: VfsStat,
+    private readonly start: number,
+  ) {
+    this.fd = fd;
+  }
+
+  /** The content as a stream (it then owns the file descriptor). */
+  get stream(): Readable {
+    if (this.made) return this.made;
+    const fd = this.take();
+    const size = this.stat.size;
+    if (fd === null || this.start >= size) {
+      if (fd !== null) close(fd, () => undefined);
+      this.made = Readable.from([]);
+    } else {
+      // `end` stops at the size seen at open, without one more read to find EOF.
+      const highWaterMark = Math.min(CHUNK, Math.max(16384, size - this.start));
+      this.made = createReadStream('', { fd, start: this.start, end: size - 1, highWaterMark });
+    }
+    return this.made;
+  }
+
+  async copyTo(dest: Writable, hooks: CopyHooks): Promise<void> {
+    const fd = this.take();
+    if (fd === null) throw new Error('file already consumed');
+    let cancelled = false;
+    const off = hooks.onCancel(() => {
+      cancelled = true;
+      dest.destroy();
+    });
+    try {
+      const end = this.stat.size;
+      const size = Math.min(CHUNK, Math.max(1, end - this.start));
+      const bufs = [Buffer.allocUnsafeSlow(size), end - this.start > size ? Buffer.allocUnsafeSlow(size) : null];
+      const inFlight: (Promise<void> | null)[] = [null, null];
+      let pos = this.start;
+      let i = 0;
+      while (pos < end) {
+        await inFlight[i]; // this buffer is free again once the socket took it
+        if (cancelled) throw Object.assign(new Error('transfer cancelled'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+        const buf = (bufs[i] ?? bufs[0]) as Buffer;
+        const n = await readAt(fd, buf, Math.min(size, end - pos), pos);
+        if (n === 0) break; // the file shrank meanwhile
+        pos += n;
+        hooks.onChunk(n);
+        inFlight[i] = writeChunk(dest, n === buf.length ? buf : buf.subarray(0, n));
+        if (bufs[1]) i ^= 1;
+      }
+      await Promise.all(inFlight);
+      dest.end();
+      await finished(dest, { readable: false });
+    } finally {
+      off();
+      close(fd, () => undefined);
+    }
+  }
+
+  close(): void {
+    const fd = this.take();
+    if (fd !== null) close(fd, () => undefined);
+    this.made?.destroy();
+  }
+
+  private take(): number | null {
+    const fd = this.fd;
+    this.fd = null;
+    return fd;
+  }
+}
