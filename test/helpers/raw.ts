@@ -14,36 +14,24 @@ export interface RawReply {
   raw: string;
 }
 
-/** A raw FTP control connection. */
-export class RawSession {
+/**
+ * Splits received control text into whole replies (multi-line aware) and
+ * hands them out in order; shared by the plain and the TLS test sessions.
+ */
+export class ReplyReader {
   private buffer = '';
   private readonly replies: RawReply[] = [];
   private waiters: ((r: RawReply | null) => void)[] = [];
   private ended = false;
-  /** Default time to wait for a reply. */
-  timeoutMs = 5000;
 
-  private constructor(readonly socket: Socket) {
-    socket.setEncoding('utf8');
-    socket.on('data', (d: string) => {
-      this.buffer += d;
-      this.parse();
-    });
-    socket.on('close', () => {
-      this.ended = true;
-      for (const w of this.waiters.splice(0)) w(null);
-    });
-    socket.on('error', () => undefined);
+  /** True once `end` was called. */
+  get closed(): boolean {
+    return this.ended;
   }
 
-  /** Connects and returns the session (the greeting is left to read). */
-  static async open(port: number, host = '127.0.0.1', localAddress?: string): Promise<RawSession> {
-    const socket = connect({ port, host, localAddress });
-    await once(socket, 'connect');
-    return new RawSession(socket);
-  }
-
-  private parse(): void {
+  /** Adds received text. */
+  push(text: string): void {
+    this.buffer += text;
     for (;;) {
       const m = /^(\d{3})([ -])/.exec(this.buffer);
       if (!m) {
@@ -58,8 +46,7 @@ export class RawSession {
         end = this.buffer.indexOf('\r\n');
         if (end === -1) return;
       } else {
-        const re = new RegExp(`\\r\\n${code} [^\\r\\n]*\\r\\n`, 'g');
-        const found = re.exec(this.buffer);
+        const found = new RegExp(`\\r\\n${code} [^\\r\\n]*\\r\\n`).exec(this.buffer);
         if (!found) return;
         end = found.index + found[0].length - 2;
       }
@@ -76,8 +63,14 @@ export class RawSession {
     }
   }
 
-  /** The next reply; rejects after `timeoutMs`, resolves null if the connection closed. */
-  read(timeoutMs = this.timeoutMs): Promise<RawReply | null> {
+  /** The connection closed: pending and later reads resolve null. */
+  end(): void {
+    this.ended = true;
+    for (const w of this.waiters.splice(0)) w(null);
+  }
+
+  /** The next reply; rejects after `timeoutMs`, resolves null once closed. */
+  read(timeoutMs: number): Promise<RawReply | null> {
     const r = this.replies.shift();
     if (r) return Promise.resolve(r);
     if (this.ended) return Promise.resolve(null);
@@ -92,6 +85,32 @@ export class RawSession {
       };
       this.waiters.push(waiter);
     });
+  }
+}
+
+/** A raw FTP control connection. */
+export class RawSession {
+  private readonly reader = new ReplyReader();
+  /** Default time to wait for a reply. */
+  timeoutMs = 5000;
+
+  private constructor(readonly socket: Socket) {
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => this.reader.push(d));
+    socket.on('close', () => this.reader.end());
+    socket.on('error', () => undefined);
+  }
+
+  /** Connects and returns the session (the greeting is left to read). */
+  static async open(port: number, host = '127.0.0.1', localAddress?: string): Promise<RawSession> {
+    const socket = connect({ port, host, localAddress });
+    await once(socket, 'connect');
+    return new RawSession(socket);
+  }
+
+  /** The next reply; rejects after `timeoutMs`, resolves null if the connection closed. */
+  read(timeoutMs = this.timeoutMs): Promise<RawReply | null> {
+    return this.reader.read(timeoutMs);
   }
 
   /** Sends raw bytes. */
@@ -129,12 +148,12 @@ export class RawSession {
 
   /** True once the server has closed the connection. */
   get closed(): boolean {
-    return this.ended;
+    return this.reader.closed;
   }
 
   /** Resolves once the connection is closed. */
   async waitClosed(timeoutMs = 5000): Promise<void> {
-    if (this.ended) return;
+    if (this.reader.closed) return;
     await Promise.race([
       once(this.socket, 'close'),
       new Promise((_, reject) => setTimeout(() => reject(new Error('connection not closed')), timeoutMs).unref()),

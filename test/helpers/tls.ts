@@ -15,6 +15,7 @@ import type { TestContext } from 'node:test';
 import { generateSelfSigned, type CertPair } from '../../src/cli/genCert.js';
 import { startServer, type TestServer } from './server.js';
 import { run, tempDir, type RunOptions, type RunResult } from './clients.js';
+import { ReplyReader, type RawReply } from './raw.js';
 
 export type { CertPair };
 
@@ -94,11 +95,8 @@ export function lftpTls(
 }
 
 /** One reply as read off the wire. */
-export interface TlsReply {
-  code: number;
-  lines: string[];
-  raw: string;
-}
+/** A reply on an FTPS control connection (the same shape as a plain one). */
+export type TlsReply = RawReply;
 
 /** Rejects after `ms` with `what` unless `p` settles first. */
 export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -117,14 +115,8 @@ const CLIENT_TLS: tls.ConnectionOptions = { rejectUnauthorized: false };
  * connection (TLS 1.3 tickets arrive after the handshake).
  */
 export class FtpsControl {
-  private buffer = '';
-  private readonly replies: TlsReply[] = [];
-  private waiters: ((r: TlsReply | null) => void)[] = [];
-  private ended = false;
-  private readonly onData = (d: Buffer) => {
-    this.buffer += d.toString('utf8');
-    this.parse();
-  };
+  private readonly reader = new ReplyReader();
+  private readonly onData = (d: Buffer) => this.reader.push(d.toString('utf8'));
   session: Buffer | undefined;
   /** Data sockets and listeners opened through this control, closed by `close`. */
   private readonly extras: { destroy(): void }[] = [];
@@ -137,8 +129,7 @@ export class FtpsControl {
     socket.on('data', this.onData);
     socket.on('close', () => {
       if (socket !== this.socket) return;
-      this.ended = true;
-      for (const w of this.waiters.splice(0)) w(null);
+      this.reader.end();
     });
     socket.on('error', () => undefined);
   }
@@ -165,54 +156,9 @@ export class FtpsControl {
     return this.socket;
   }
 
-  private parse(): void {
-    for (;;) {
-      const m = /^(\d{3})([ -])/.exec(this.buffer);
-      if (!m) {
-        const nl = this.buffer.indexOf('\r\n');
-        if (nl === -1) return;
-        this.buffer = this.buffer.slice(nl + 2);
-        continue;
-      }
-      const code = m[1] as string;
-      let end: number;
-      if (m[2] === ' ') {
-        end = this.buffer.indexOf('\r\n');
-        if (end === -1) return;
-      } else {
-        const found = new RegExp(`\\r\\n${code} [^\\r\\n]*\\r\\n`).exec(this.buffer);
-        if (!found) return;
-        end = found.index + found[0].length - 2;
-      }
-      const raw = this.buffer.slice(0, end + 2);
-      this.buffer = this.buffer.slice(end + 2);
-      const lines = raw
-        .slice(0, -2)
-        .split('\r\n')
-        .map((l, i, all) => (i === 0 || i === all.length - 1 ? l.slice(4) : l));
-      const r: TlsReply = { code: Number(code), lines, raw };
-      const w = this.waiters.shift();
-      if (w) w(r);
-      else this.replies.push(r);
-    }
-  }
-
   /** The next reply, or null once the connection has closed. */
   read(timeoutMs = 10_000): Promise<TlsReply | null> {
-    const r = this.replies.shift();
-    if (r) return Promise.resolve(r);
-    if (this.ended) return Promise.resolve(null);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error('timed out waiting for a reply'));
-      }, timeoutMs);
-      const waiter = (x: TlsReply | null) => {
-        clearTimeout(timer);
-        resolve(x);
-      };
-      this.waiters.push(waiter);
-    });
+    return this.reader.read(timeoutMs);
   }
 
   /** Sends a line. */
@@ -313,12 +259,12 @@ export class FtpsControl {
 
   /** True once the server has closed the connection. */
   get closed(): boolean {
-    return this.ended;
+    return this.reader.closed;
   }
 
   /** Resolves once the control connection is closed. */
   async waitClosed(timeoutMs = 10_000): Promise<void> {
-    if (this.ended) return;
+    if (this.reader.closed) return;
     await within(once(this.socket, 'close'), timeoutMs, 'control connection to close');
   }
 
