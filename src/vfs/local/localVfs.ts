@@ -4,11 +4,11 @@
  * temporary file renamed into place on commit, so readers never see a
  * partial file and an interrupted upload leaves nothing behind.
  */
-import { close, constants, createReadStream, createWriteStream, fstat, ftruncate, lstat as lstatCb, open, readlink, type Dirent, type Stats } from 'node:fs';
+import { close, constants, fstat, ftruncate, lstat as lstatCb, open, readlink, type Dirent, type Stats } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { VfsError, fromErrno } from '../errors.js';
 import type { ReadHandle, Upload, Vfs, VfsCapabilities, VfsStat, WriteMode } from '../types.js';
 import { Jail, TEMP_PREFIX } from './jail.js';
@@ -17,7 +17,6 @@ import { LocalReadHandle } from './readHandle.js';
 import type { DirLister } from './lister.js';
 
 const LIST_BATCH = 256;
-const READ_CHUNK = 1024 * 1024;
 
 /** Options of a LocalVfs. */
 export interface LocalVfsOptions {
@@ -52,6 +51,15 @@ const fstatFd = (fd: number) => new Promise<Stats>((resolve, reject) => fstat(fd
 const readlinkAsync = (path: string) => new Promise<string>((resolve, reject) => readlink(path, (err, target) => (err ? reject(err) : resolve(target))));
 const closeFd = (fd: number) => new Promise<void>((resolve) => close(fd, () => resolve()));
 const truncateFd = (fd: number, len: number) => new Promise<void>((resolve, reject) => ftruncate(fd, len, (err) => (err ? reject(err) : resolve())));
+
+/** Closes a write stream (after its data is written, or to throw it away) and waits for the file to be closed. */
+function settleStream(stream: Writable): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (stream.closed) resolve();
+    else stream.once('close', () => resolve());
+    stream.destroy();
+  });
+}
 
 async function wrap<T>(fn: () => Promise<T>): Promise<T> {
   try {
@@ -207,12 +215,7 @@ export class LocalVfs implements Vfs {
       throw err;
     });
     const stream = new FileSink(fd, keepOld ? null : 0);
-    const settle = () =>
-      new Promise<void>((resolve) => {
-        if (stream.closed) resolve();
-        else stream.once('close', () => resolve());
-        stream.destroy();
-      });
+    const settle = () => settleStream(stream);
     return {
       stream,
       commit: async () => {
@@ -239,23 +242,14 @@ export class LocalVfs implements Vfs {
   private async writeInPlace(finalPath: string, mode: WriteMode, exists: boolean): Promise<Upload> {
     const flags =
       mode.kind === 'append'
-        ? 'a'
+        ? constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND
         : mode.kind === 'offset' && exists
-          ? 'r+'
-          : 'w';
-    const fd = await wrap(() => openFd(finalPath, flags === 'a' ? constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND : flags === 'r+' ? constants.O_RDWR : constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC));
+          ? constants.O_RDWR
+          : constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC;
+    const fd = await wrap(() => openFd(finalPath, flags));
     if (mode.kind === 'offset') await wrap(() => truncateFd(fd, mode.offset));
-    const stream = createWriteStream('', {
-      fd,
-      start: mode.kind === 'offset' ? mode.offset : undefined,
-      highWaterMark: READ_CHUNK,
-    });
-    const settle = () =>
-      new Promise<void>((resolve) => {
-        if (stream.closed) resolve();
-        else stream.once('close', () => resolve());
-        stream.destroy();
-      });
+    const stream = new FileSink(fd, mode.kind === 'append' ? null : mode.kind === 'offset' ? mode.offset : 0);
+    const settle = () => settleStream(stream);
     return { stream, commit: settle, abort: settle };
   }
 
