@@ -99,3 +99,25 @@ test('LocalVfs: an upload is invisible until committed and an aborted one leaves
   const { readdir } = await import('node:fs/promises');
   assert.deepEqual(await readdir(dir), ['f.txt']);
 });
+
+test('LocalVfs with keepPartialUploads writes in place, so an interrupted upload can be resumed', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'wharf-partial-'));
+  after(() => rm(dir, { recursive: true, force: true }));
+  const vfs = await LocalVfs.open(dir, { keepPartialUploads: true });
+  const first = await vfs.write('/big.bin', { kind: 'replace' });
+  await new Promise<void>((resolve) => first.stream.write('half', () => resolve()));
+  first.stream.end();
+  await new Promise<void>((resolve) => first.stream.once('finish', () => resolve()));
+  await first.abort();
+  assert.equal(await readFile(join(dir, 'big.bin'), 'utf8'), 'half');
+  const resume = await vfs.write('/big.bin', { kind: 'offset', offset: 4 });
+  await new Promise<void>((resolve) => resume.stream.end(' and the rest', () => resolve()));
+  await resume.commit();
+  assert.equal(await readFile(join(dir, 'big.bin'), 'utf8'), 'half and the rest');
+  const more = await vfs.write('/big.bin', { kind: 'append' });
+  await new Promise<void>((resolve) => more.stream.end('!', () => resolve()));
+  await more.commit();
+  assert.equal(await readFile(join(dir, 'big.bin'), 'utf8'), 'half and the rest!');
+  const { readdir } = await import('node:fs/promises');
+  assert.deepEqual(await readdir(dir), ['big.bin']);
+});
