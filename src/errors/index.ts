@@ -39,6 +39,8 @@ export function toReply(err: unknown, what = 'File'): Reply {
         return reply(452, 'Insufficient storage space.');
       case 'bad-offset':
         return reply(554, 'Restart offset is beyond the end of the file.');
+      case 'unsupported':
+        return reply(502, 'Not supported by this storage.');
       case 'io':
         return reply(451, 'Local error in processing.');
     }

@@ -10,6 +10,8 @@ export type VfsErrorCode =
   | 'denied'
   | 'no-space'
   | 'bad-offset'
+  /** The backend does not offer this operation (see VfsCapabilities). */
+  | 'unsupported'
   | 'io';
 
 /** A file system failure, safe to describe to a client (no host paths). */

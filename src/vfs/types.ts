@@ -49,10 +49,20 @@ export interface Upload {
   abort(): Promise<void>;
 }
 
-/** Optional features, which feed FEAT. */
+/**
+ * Optional features a backend declares. The FTP command gate and FEAT read
+ * them: a backend without `append` gets APPE refused and not advertised.
+ * An operation a backend does not offer throws `VfsError('unsupported')`.
+ */
 export interface VfsCapabilities {
-  /** setMtime works (MFMT). */
+  /** setMtime works (MFMT, SFTP setstat). */
   setMtime: boolean;
+  /** write(path, { kind: 'append' }) works (APPE). */
+  append: boolean;
+  /** write(path, { kind: 'offset' }) works (REST + STOR, SFTP offset writes). */
+  resumeUpload: boolean;
+  /** Paths may be symbolic links (and the backend keeps them inside the root). */
+  symlinks: boolean;
 }
 
 /** The file system interface. All errors are `VfsError`s. */
@@ -71,4 +81,13 @@ export interface Vfs {
   remove(path: string): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   setMtime(path: string, mtime: Date): Promise<void>;
+  /**
+   * Removes what uploads interrupted by a crash of this server left behind
+   * (temporaries, unfinished multipart uploads) that are older than
+   * `before`; resolves with how many. Only this server's own leftovers:
+   * another live server sharing the storage keeps its uploads.
+   */
+  recover?(before: Date): Promise<number>;
+  /** Releases what the backend holds (worker threads, clients). */
+  close?(): Promise<void>;
 }

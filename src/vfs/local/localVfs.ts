@@ -71,7 +71,7 @@ async function wrap<T>(fn: () => Promise<T>): Promise<T> {
 
 /** A Vfs on a local directory. */
 export class LocalVfs implements Vfs {
-  readonly capabilities: VfsCapabilities = { setMtime: true };
+  readonly capabilities: VfsCapabilities = { setMtime: true, append: true, resumeUpload: true, symlinks: true };
 
   private constructor(
     private readonly jail: Jail,
