@@ -11,7 +11,10 @@ import type tls from 'node:tls';
 import type { ControlConnection } from './control.js';
 import type { DataMemory, DataSettings } from './data.js';
 import { FtpIntegrityError, FtpProtocolError, FtpReplyError, FtpTlsError } from './errors.js';
-import { parseList, parseMlsd, parseMlsdTime, splitLines, type FileInfo } from './listing/index.js';
+import { parseList, parseMlsd, splitLines, type FileInfo } from './listing/index.js';
+import { redactCommand } from '../protocol/command.js';
+import { parseTimeVal } from '../protocol/listing/facts.js';
+import { parsePathReply } from '../protocol/reply.js';
 import type { CallOptions, ConnectOptions, DownloadOptions, ListOptions, UploadOptions } from './options.js';
 import { replyKind, type FtpReply } from './reply.js';
 import { ProgressCounter, runTransfer, type TransferContext, type TransferProgress } from './transfer.js';
@@ -102,7 +105,8 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
         const pass = typeof password === 'string' ? password : await password();
         r = await this.ctrl.command(`PASS ${pass}`, this.timeout, signal);
       }
-      if (r.code !== 230 && r.code !== 202) throw new FtpReplyError(r.code, r.message, r.code === 331 ? `USER ${user}` : 'PASS ****');
+      // The password is out of scope here: the mask alone is wanted, in the protocol's form (`PASS ****`).
+      if (r.code !== 230 && r.code !== 202) throw new FtpReplyError(r.code, r.message, r.code === 331 ? `USER ${user}` : redactCommand('PASS', ''));
       if (this.tlsMode) {
         await this.expect('PBSZ 0', signal);
         await this.expect('PROT P', signal);
@@ -162,9 +166,9 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
   pwd(options?: CallOptions): Promise<string> {
     return this.run(async () => {
       const r = await this.expect('PWD', this.signalFor(options));
-      const m = /"((?:[^"]|"")*)"/.exec(r.message);
-      if (!m) throw new FtpProtocolError(`cannot parse PWD reply: ${r.message}`);
-      return (m[1] ?? '').replace(/""/g, '"');
+      const path = parsePathReply(r.message);
+      if (path === null) throw new FtpProtocolError(`cannot parse PWD reply: ${r.message}`);
+      return path;
     });
   }
 
@@ -192,7 +196,7 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
   lastModified(path: string, options?: CallOptions): Promise<Date> {
     return this.run(async () => {
       const r = await this.expect(`MDTM ${path}`, this.signalFor(options));
-      const date = parseMlsdTime(r.message.trim());
+      const date = parseTimeVal(r.message.trim());
       if (!date) throw new FtpProtocolError(`cannot parse MDTM reply: ${r.message}`);
       return date;
     });
@@ -227,7 +231,7 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
         const pwd = await this.expect('PWD', signal);
         const cwd = await this.ctrl.command(`CWD ${prefix}`, this.timeout, signal);
         if (!replyKind.completion(cwd.code)) throw new FtpReplyError(r.code, r.message, `MKD ${prefix}`);
-        const back = /"((?:[^"]|"")*)"/.exec(pwd.message)?.[1]?.replace(/""/g, '"') ?? '/';
+        const back = parsePathReply(pwd.message) ?? '/';
         await this.expect(`CWD ${back}`, signal);
       }
     });

@@ -14,8 +14,8 @@ import {
   FtpConnectionClosedError,
   FtpProtocolError,
   FtpTimeoutError,
-  maskCommand,
 } from './errors.js';
+import { redactCommandLine } from '../protocol/command.js';
 
 /** One line of the protocol dialogue, for logging. Passwords are masked. */
 export interface LogEntry {
@@ -90,10 +90,10 @@ export class ControlConnection {
   /** Writes one command. Rejects commands containing CR, LF or NUL. */
   send(command: string): void {
     if (/[\r\n\0]/.test(command)) {
-      throw new FtpClientError(`refusing to send a command containing CR, LF or NUL: ${JSON.stringify(maskCommand(command))}`);
+      throw new FtpClientError(`refusing to send a command containing CR, LF or NUL: ${JSON.stringify(redactCommandLine(command))}`);
     }
     if (this.closedError) throw this.closedError;
-    this.log({ direction: 'send', text: maskCommand(command) });
+    this.log({ direction: 'send', text: redactCommandLine(command) });
     this.socket.write(`${command}\r\n`, 'utf8');
   }
 

@@ -5,6 +5,8 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
+import { formatEprt, formatHostPort, normalizeAddress, parseEpsvReply, parsePasvReply } from '../protocol/address.js';
+import { isIPv6 } from '../protocol/ip.js';
 import type { ControlConnection } from './control.js';
 import { FtpAbortError, FtpProtocolError, FtpReplyError, FtpTimeoutError } from './errors.js';
 import { replyKind } from './reply.js';
@@ -34,31 +36,9 @@ export interface DataMemory {
   eprtRefused: boolean;
 }
 
-/** Parses the port out of a 229 reply: `(|||port|)` with any delimiter. */
-export function parseEpsv(message: string): number {
-  const m = /\((.)\1\1(\d+)\1\)/.exec(message);
-  const port = m ? Number(m[2]) : NaN;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new FtpProtocolError(`cannot parse EPSV reply: ${message}`);
-  return port;
-}
-
-/** Parses host and port out of a 227 reply: `h1,h2,h3,h4,p1,p2`. */
-export function parsePasv(message: string): { host: string; port: number } {
-  const m = /(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3})/.exec(message);
-  if (!m) throw new FtpProtocolError(`cannot parse PASV reply: ${message}`);
-  const n = m.slice(1).map(Number);
-  if (n.some((x) => x > 255)) throw new FtpProtocolError(`cannot parse PASV reply: ${message}`);
-  return { host: n.slice(0, 4).join('.'), port: (n[4] ?? 0) * 256 + (n[5] ?? 0) };
-}
-
-/** Formats the argument of PORT for an IPv4 address and port. */
-export function formatPort(host: string, port: number): string {
-  return [...host.split('.'), String(port >> 8), String(port & 255)].join(',');
-}
-
-/** Formats the argument of EPRT: `|1|addr|port|` or `|2|addr|port|`. */
-export function formatEprt(host: string, port: number): string {
-  return `|${net.isIPv6(host) ? 2 : 1}|${host}|${port}|`;
+/** The reply to EPSV or PASV could not be parsed. */
+function unparsable(verb: 'EPSV' | 'PASV', message: string): never {
+  throw new FtpProtocolError(`cannot parse ${verb} reply: ${message}`);
 }
 
 /**
@@ -74,16 +54,16 @@ async function preparePassive(ctrl: ControlConnection, s: DataSettings, memory: 
   let port: number | undefined;
   if (!memory.epsvRefused) {
     const r = await ctrl.command('EPSV', s.timeout, s.signal);
-    if (r.code === 229) port = parseEpsv(r.message);
+    if (r.code === 229) port = parseEpsvReply(r.message) ?? unparsable('EPSV', r.message);
     else if (r.code >= 500) memory.epsvRefused = true;
     else throw new FtpReplyError(r.code, r.message, 'EPSV');
   }
   if (port === undefined) {
-    if (net.isIPv6(host) && !host.startsWith('::ffff:')) throw new FtpProtocolError('server refused EPSV on an IPv6 connection');
+    if (isIPv6(normalizeAddress(host))) throw new FtpProtocolError('server refused EPSV on an IPv6 connection');
     const r = await ctrl.command('PASV', s.timeout, s.signal);
     if (r.code !== 227) throw new FtpReplyError(r.code, r.message, 'PASV');
     // The announced address is ignored (as curl does): it is often private or wrong behind NAT.
-    port = parsePasv(r.message).port;
+    port = (parsePasvReply(r.message) ?? unparsable('PASV', r.message)).port;
   }
   const socket = await connectData(host, port, s);
   return {
@@ -93,26 +73,25 @@ async function preparePassive(ctrl: ControlConnection, s: DataSettings, memory: 
 }
 
 async function prepareActive(ctrl: ControlConnection, s: DataSettings, memory: DataMemory): Promise<PendingData> {
-  const localHost = ctrl.socket.localAddress ?? '127.0.0.1';
+  const host = normalizeAddress(ctrl.socket.localAddress ?? '127.0.0.1');
   const server = net.createServer();
   const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, localHost.replace(/^::ffff:/, ''), () => resolve());
+    server.listen(0, host, () => resolve());
   });
   const dispose = (): void => { server.close(); };
   try {
     const port = (server.address() as net.AddressInfo).port;
-    const host = localHost.replace(/^::ffff:/, '');
     let ok = false;
     if (!memory.eprtRefused) {
       const r = await ctrl.command(`EPRT ${formatEprt(host, port)}`, s.timeout, s.signal);
       if (replyKind.completion(r.code)) ok = true;
-      else if (r.code >= 500 && !net.isIPv6(host)) memory.eprtRefused = true;
+      else if (r.code >= 500 && !isIPv6(host)) memory.eprtRefused = true;
       else throw new FtpReplyError(r.code, r.message, 'EPRT');
     }
     if (!ok) {
-      const r = await ctrl.command(`PORT ${formatPort(host, port)}`, s.timeout, s.signal);
+      const r = await ctrl.command(`PORT ${formatHostPort(host, port)}`, s.timeout, s.signal);
       if (!replyKind.completion(r.code)) throw new FtpReplyError(r.code, r.message, 'PORT');
     }
   } catch (err) {

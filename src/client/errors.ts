@@ -75,7 +75,9 @@ export class FtpTlsError extends FtpClientError {
   override name = 'FtpTlsError';
 }
 
-/** Masks the argument of PASS (and ACCT) for logs and error messages. */
-export function maskCommand(command: string): string {
-  return /^(PASS|ACCT)\s/i.test(command) ? `${command.slice(0, 4)} ****` : command;
-}
+/**
+ * Masks the argument of PASS (and ACCT) in a command line, for logs and
+ * error messages. Kept under this name for the public API; it is the
+ * protocol core's `redactCommandLine`.
+ */
+export { redactCommandLine as maskCommand } from '../protocol/command.js';

@@ -2,6 +2,7 @@
 import type net from 'node:net';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { FtpClientError } from './errors.js';
+import { AsciiDecoder, AsciiEncoder } from '../protocol/typeA.js';
 
 /** Resolves when a socket has closed cleanly; rejects if it closed on an error. */
 export function closed(socket: net.Socket): Promise<void> {
@@ -12,34 +13,23 @@ export function closed(socket: net.Socket): Promise<void> {
   });
 }
 
-/** ASCII-type download: CRLF line endings to LF. */
+/** ASCII-type download: CRLF line endings to LF (the protocol core's {@link AsciiDecoder} as a stream). */
 export function crlfToLf(): Transform {
-  let pendingCr = false;
+  const decoder = new AsciiDecoder();
   return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      let text = (pendingCr ? '\r' : '') + chunk.toString('latin1');
-      pendingCr = text.endsWith('\r');
-      if (pendingCr) text = text.slice(0, -1);
-      cb(null, Buffer.from(text.replace(/\r\n/g, '\n'), 'latin1'));
+    transform(chunk: Buffer, _enc, cb) { cb(null, decoder.decode(chunk)); },
+    flush(cb) {
+      const rest = decoder.end();
+      cb(null, rest.length > 0 ? rest : null);
     },
-    flush(cb) { cb(null, pendingCr ? Buffer.from('\r') : null); },
   });
 }
 
-/** ASCII-type upload: LF line endings to CRLF. */
+/** ASCII-type upload: LF line endings to CRLF (the protocol core's {@link AsciiEncoder} as a stream). */
 export function lfToCrlf(): Transform {
-  let lastCr = false;
+  const encoder = new AsciiEncoder();
   return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      const text = chunk.toString('latin1');
-      let out = '';
-      for (const ch of text) {
-        if (ch === '\n' && !lastCr) out += '\r';
-        out += ch;
-        lastCr = ch === '\r';
-      }
-      cb(null, Buffer.from(out, 'latin1'));
-    },
+    transform(chunk: Buffer, _enc, cb) { cb(null, encoder.encode(chunk)); },
   });
 }
 

@@ -2,7 +2,7 @@
  * Data connection address encodings: PORT and PASV (RFC 959), EPRT and
  * EPSV (RFC 2428).
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from './ip.js';
 
 /** A host and port for a data connection. */
 export interface HostPort {
@@ -16,7 +16,10 @@ function byte(s: string): number | null {
   return n <= 255 ? n : null;
 }
 
-/** Parses `h1,h2,h3,h4,p1,p2` (PORT argument, PASV reply). */
+/**
+ * Parses `h1,h2,h3,h4,p1,p2` (PORT argument, PASV reply): six decimal
+ * numbers 0 to 255, spaces around them tolerated; port 0 is refused.
+ */
 export function parseHostPort(text: string): HostPort | null {
   const parts = text.trim().split(',');
   if (parts.length !== 6) return null;
@@ -28,7 +31,7 @@ export function parseHostPort(text: string): HostPort | null {
   return { host: `${a}.${b}.${c}.${d}`, port };
 }
 
-/** Encodes an IPv4 address and port as `h1,h2,h3,h4,p1,p2`. */
+/** Encodes an IPv4 address and port as `h1,h2,h3,h4,p1,p2` (PORT argument, 227 reply). */
 export function formatHostPort(host: string, port: number): string {
   return `${host.split('.').join(',')},${port >> 8},${port & 255}`;
 }
@@ -64,20 +67,28 @@ export function parseEprt(arg: string): EprtResult {
   return { ok: true, family, host, port };
 }
 
-/** Formats an EPRT argument. */
+/** Formats an EPRT argument: `|2|addr|port|` for IPv6, else `|1|addr|port|`. */
 export function formatEprt(host: string, port: number): string {
   return `|${isIPv6(host) ? 2 : 1}|${host}|${port}|`;
 }
 
-/** Parses the port out of a 229 reply text `(|||port|)`. */
+/**
+ * Parses the port out of a 229 reply text: `(<d><d><d>port<d>)` with any
+ * delimiter `<d>`, anywhere in the text (RFC 2428 section 3). Null when
+ * absent or out of range 1 to 65535.
+ */
 export function parseEpsvReply(text: string): number | null {
-  const m = /\((.)\1\1(\d{1,5})\1\)/.exec(text);
+  const m = /\((.)\1\1(\d+)\1\)/.exec(text);
   if (!m) return null;
   const port = Number(m[2]);
-  return port > 0 && port < 65536 ? port : null;
+  return port >= 1 && port <= 65535 ? port : null;
 }
 
-/** Parses the host and port out of a 227 reply text. */
+/**
+ * Parses the host and port out of a 227 reply text: the first run of six
+ * comma-separated numbers, with or without parentheses around it (servers
+ * differ). Null when absent, when a number is over 255 or the port is 0.
+ */
 export function parsePasvReply(text: string): HostPort | null {
   const m = /(\d{1,3}(?:,\d{1,3}){5})/.exec(text);
   return m ? parseHostPort(m[1] as string) : null;

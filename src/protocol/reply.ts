@@ -36,3 +36,13 @@ export function formatReply(r: Reply): string {
 export function quotePath(path: string): string {
   return `"${path.replace(/"/g, '""')}"`;
 }
+
+/**
+ * Parses the path out of a 257 reply text (PWD, MKD), the inverse of
+ * {@link quotePath}: the first double-quoted run, with doubled quotes made
+ * single again. Text around it is ignored; null when there is none.
+ */
+export function parsePathReply(text: string): string | null {
+  const m = /"((?:[^"]|"")*)"/.exec(text);
+  return m ? (m[1] ?? '').replace(/""/g, '"') : null;
+}

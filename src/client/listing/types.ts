@@ -31,6 +31,3 @@ export function makeInfo(partial: Partial<FileInfo> & { name: string; raw: strin
     ...partial,
   };
 }
-
-/** Month abbreviations as `ls` prints them, indexed from 0. */
-export const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];

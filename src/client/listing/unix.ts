@@ -1,5 +1,6 @@
 /** Parser of Unix `ls -l` style LIST lines, as vsftpd, ProFTPD and pyftpdlib send them. */
-import { makeInfo, MONTHS, type FileInfo, type FileType } from './types.js';
+import { parseListMonth } from '../../protocol/listing/unix.js';
+import { makeInfo, type FileInfo, type FileType } from './types.js';
 
 // mode, links, owner/group (anything), size, month, day, time-or-year, name
 const UNIX = /^([-bcdlpsDw?])([-rwxsStTlL]{9})[.+@]?\s+(?:(\d+)\s+)?(.*?)\s*(\d+)\s+([A-Za-z]{3})\s+(\d{1,2})\s+(\d{1,2}:\d{2}|\d{4})\s(.*)$/;
@@ -44,7 +45,7 @@ export function parseUnixLine(line: string, now: Date = new Date()): FileInfo | 
   let m = UNIX.exec(line);
   let info: FileInfo | undefined;
   if (m) {
-    const month = MONTHS.indexOf((m[6] ?? '').toLowerCase());
+    const month = parseListMonth(m[6] ?? '');
     if (month < 0) return undefined;
     const type = typeOf(m[1] ?? '');
     const { name, target } = splitLink(type, m[9] ?? '');

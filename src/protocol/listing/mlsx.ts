@@ -65,3 +65,34 @@ export function formatMlsxLine(
   if (facts.has('unique') && entry.unique) out += `unique=${entry.unique};`;
   return `${out} ${displayName}`;
 }
+
+/** One parsed MLSx line: its facts and the entry name. */
+export interface MlsxLine {
+  /** Fact values by fact name; names are lower-cased (they are case-insensitive), values kept as sent. */
+  facts: Map<string, string>;
+  /** Everything after the first space, kept byte for byte (names may hold spaces, `;` and `=`). */
+  name: string;
+}
+
+/**
+ * Parses one MLSD line, the inverse of {@link formatMlsxLine}:
+ * `fact=value;fact=value; name`. The value of a fact runs to the next `;`
+ * and may itself hold `=` (e.g. `type=OS.unix=symlink`); empty facts
+ * (`;;`) are skipped. Null for a line with no space, no name, no fact, or
+ * a part that is not `name=value` (`=x;`, `x;`).
+ */
+export function parseMlsxLine(line: string): MlsxLine | null {
+  const sp = line.indexOf(' ');
+  if (sp < 0) return null;
+  const factText = line.slice(0, sp);
+  const name = line.slice(sp + 1);
+  if (!name || !factText.includes('=')) return null;
+  const facts = new Map<string, string>();
+  for (const part of factText.split(';')) {
+    if (!part) continue;
+    const eq = part.indexOf('=');
+    if (eq <= 0) return null;
+    facts.set(part.slice(0, eq).toLowerCase(), part.slice(eq + 1));
+  }
+  return { facts, name };
+}

@@ -7,12 +7,30 @@
 import type { EntryFacts } from './facts.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const MONTH_INDEX = new Map(MONTHS.map((m, i) => [m.toLowerCase(), i]));
 const SIX_MONTHS_MS = 182 * 24 * 3600 * 1000;
+
+/**
+ * The nine `rwxrwxrwx` characters of `ls -l` for the low nine permission
+ * bits (owner, group, others); higher bits are ignored.
+ */
+export function permissionString(mode: number): string {
+  const rwx = (bits: number) => `${bits & 4 ? 'r' : '-'}${bits & 2 ? 'w' : '-'}${bits & 1 ? 'x' : '-'}`;
+  return rwx((mode >> 6) & 7) + rwx((mode >> 3) & 7) + rwx(mode & 7);
+}
 
 function modeString(type: EntryFacts['type'], mode: number): string {
   const t = type === 'dir' ? 'd' : type === 'link' ? 'l' : type === 'other' ? 'p' : '-';
-  const rwx = (bits: number) => `${bits & 4 ? 'r' : '-'}${bits & 2 ? 'w' : '-'}${bits & 1 ? 'x' : '-'}`;
-  return t + rwx((mode >> 6) & 7) + rwx((mode >> 3) & 7) + rwx(mode & 7);
+  return t + permissionString(mode);
+}
+
+/**
+ * Month 0 to 11 of a three-letter abbreviation of the date column
+ * (`Jan`..`Dec`, any case), the inverse of what {@link formatListDate}
+ * prints; -1 for anything else.
+ */
+export function parseListMonth(abbr: string): number {
+  return MONTH_INDEX.get(abbr.toLowerCase()) ?? -1;
 }
 
 /**
