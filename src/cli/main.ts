@@ -2,6 +2,7 @@
  * The `wharf` command line: server commands here, client commands from
  * ./client. Errors the user can fix print one line and exit 2.
  */
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfigFile, checkConfigPaths } from '../config/load.js';
@@ -35,9 +36,20 @@ async function readSecretLine(prompt: string): Promise<string> {
   });
 }
 
+/** The version in package.json (two levels above dist/src/cli). */
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 function buildProgram(setCode: (n: number) => void): Command {
   const program = new Command('wharf')
     .description('Wharf: an FTP/FTPS server and client')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(`wharf: ${str.replace(/^error: /, '').trim()}\n`) });
 

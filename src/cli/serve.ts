@@ -6,8 +6,9 @@
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { buildConfig, checkConfigPaths, ConfigError, loadConfigFile, type WharfConfig } from '../config/load.js';
-import { FtpServer } from '../server/server.js';
-import { createLogger } from '../server/events/log.js';
+import { WharfServer } from '../core/server.js';
+import { isLocalSpec } from '../config/storage.js';
+import { createLogger } from '../core/log.js';
 
 /** Flags of `wharf serve`. */
 export interface ServeOptions {
@@ -39,10 +40,10 @@ export async function serveConfig(opts: ServeOptions): Promise<WharfConfig> {
     config = await loadConfigFile(opts.config);
     if (opts.root) {
       if (!config.anonymous) throw new ConfigError(['--root: the config has no [anonymous] section to serve it']);
-      config.anonymous.root = resolve(opts.root);
+      config.anonymous.root = isLocalSpec(opts.root) ? resolve(opts.root) : opts.root;
     }
   } else {
-    const root = resolve(opts.root ?? 'public');
+    const root = isLocalSpec(opts.root ?? 'public') ? resolve(opts.root ?? 'public') : (opts.root as string);
     if (!opts.root) await ensureDefaultRoot(root);
     config = buildConfig({ anonymous: { enabled: true, root } }, process.cwd());
   }
@@ -61,9 +62,10 @@ function urlHost(host: string): string {
 export async function serve(opts: ServeOptions): Promise<number> {
   const config = await serveConfig(opts);
   const logger = createLogger(config.log.level);
-  const server = new FtpServer(config, { logger });
+  const server = new WharfServer(config, { logger });
+  let addresses;
   try {
-    await server.listen();
+    addresses = await server.listen();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const implicit = (err as { setting?: string }).setting === 'tls.implicit_port';
@@ -74,10 +76,9 @@ export async function serve(opts: ServeOptions): Promise<number> {
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new ConfigError([`server.host: cannot listen on ${config.server.host}`]);
     throw err;
   }
-  const { address, port } = server.address;
-  process.stdout.write(`wharf listening on ftp://${urlHost(address)}:${port}\n`);
-  const implicit = server.implicitAddress;
-  if (implicit) process.stdout.write(`wharf listening on ftps://${urlHost(implicit.address)}:${implicit.port}\n`);
+  const { ftp, ftps } = addresses;
+  process.stdout.write(`wharf listening on ftp://${urlHost(ftp.host)}:${ftp.port}\n`);
+  if (ftps) process.stdout.write(`wharf listening on ftps://${urlHost(ftps.host)}:${ftps.port}\n`);
   const reload = () => {
     server.reloadTls().catch((err: unknown) => {
       const msg = err instanceof ConfigError ? err.problems.join('; ') : String(err);

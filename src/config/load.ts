@@ -9,6 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type { z } from 'zod';
 import { configSchema, PERMISSIONS, type Permission, type RawConfig } from './schema.js';
+import { isLocalSpec, type StorageSpec } from './storage.js';
 
 /** A config that cannot be used; `problems` holds one line each. */
 export class ConfigError extends Error {
@@ -22,7 +23,8 @@ export class ConfigError extends Error {
 export interface UserConfig {
   name: string;
   password: string;
-  home: string;
+  /** A directory (absolute), a storage URL or a Vfs object. */
+  home: StorageSpec;
   permissions: ReadonlySet<Permission>;
   maxRate: number;
   keepPartialUploads: boolean;
@@ -58,14 +60,15 @@ export function buildConfig(doc: unknown, baseDir: string): WharfConfig {
   if (!parsed.success) throw new ConfigError(describeIssues(parsed.error));
   const c = parsed.data;
   const abs = (p: string) => resolve(baseDir, p);
+  const place = (p: StorageSpec) => (isLocalSpec(p) ? abs(p) : p);
   return {
     server: c.server,
     tls: c.tls && { ...c.tls, cert: abs(c.tls.cert), key: abs(c.tls.key) },
-    anonymous: c.anonymous?.enabled ? { ...c.anonymous, root: abs(c.anonymous.root) } : undefined,
+    anonymous: c.anonymous?.enabled ? { ...c.anonymous, root: place(c.anonymous.root) } : undefined,
     users: c.users.map((u) => ({
       name: u.name,
       password: u.password,
-      home: abs(u.home),
+      home: place(u.home),
       permissions: new Set<Permission>(u.permissions.includes('*') ? PERMISSIONS : (u.permissions as Permission[])),
       maxRate: u.max_rate,
       keepPartialUploads: u.keep_partial_uploads,
@@ -123,13 +126,14 @@ async function checkFile(path: string, setting: string): Promise<string | null> 
 /** Checks what the config points at on disk: roots, homes, certificate files. */
 export async function checkConfigPaths(config: WharfConfig): Promise<string[]> {
   const checks: Promise<string | null>[] = [];
-  if (config.anonymous) {
-    checks.push(checkDir(config.anonymous.root, 'anonymous.root', false));
-    if (config.anonymous.upload_dir) {
-      checks.push(checkDir(resolve(config.anonymous.root, config.anonymous.upload_dir), 'anonymous.upload_dir', true));
-    }
+  const anon = config.anonymous;
+  if (anon && isLocalSpec(anon.root)) {
+    checks.push(checkDir(anon.root, 'anonymous.root', false));
+    if (anon.upload_dir) checks.push(checkDir(resolve(anon.root, anon.upload_dir), 'anonymous.upload_dir', true));
   }
-  config.users.forEach((u, i) => checks.push(checkDir(u.home, `users[${i}].home`, false)));
+  config.users.forEach((u, i) => {
+    if (isLocalSpec(u.home)) checks.push(checkDir(u.home, `users[${i}].home`, false));
+  });
   if (config.tls) {
     checks.push(checkFile(config.tls.cert, 'tls.cert'), checkFile(config.tls.key, 'tls.key'));
   }

@@ -3,6 +3,19 @@
  * Unknown keys are errors, so a typo never silently does nothing.
  */
 import { z } from 'zod';
+import { isStorageObject, storageProblem, type StorageSpec } from './storage.js';
+
+/** A root or home: a directory, a storage URL, or (from the library) a Vfs object. */
+const storage = z.union([
+  z
+    .string()
+    .min(1)
+    .superRefine((s, ctx) => {
+      const problem = storageProblem(s);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+  z.custom<StorageSpec>(isStorageObject, 'must be a path, a storage URL or a Vfs object'),
+]);
 
 const port = z.number().int().min(0).max(65535);
 const seconds = z.number().int().min(1).max(86400);
@@ -50,7 +63,7 @@ const tlsSchema = z
 const anonymousSchema = z
   .strictObject({
     enabled: z.boolean().default(true),
-    root: z.string().min(1).default('./public'),
+    root: storage.default('./public'),
     upload_dir: z
       .string()
       .min(1)
@@ -70,7 +83,7 @@ const userSchema = z.strictObject({
     .regex(/^[^\s:]+$/, 'must not contain spaces or colons')
     .refine((n) => !['anonymous', 'ftp'].includes(n.toLowerCase()), 'is reserved for anonymous access'),
   password: z.string().regex(/^\$(scrypt)\$/, 'must be a hash from `wharf hash-password`'),
-  home: z.string().min(1),
+  home: storage,
   permissions: z.array(z.enum(['*', ...PERMISSIONS])).default(['*']),
   max_rate: z.number().int().min(0).default(0),
   keep_partial_uploads: z.boolean().default(false),

@@ -18,6 +18,8 @@ export interface TransferRecord {
   anonymous: boolean;
   user: string;
   complete: boolean;
+  /** The xferlog service name: `ftp` for FTP and FTPS (as wu-ftpd and vsftpd write), else the protocol. */
+  service?: string;
 }
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
@@ -41,7 +43,7 @@ export function formatXferlog(r: TransferRecord): string {
     r.direction,
     r.anonymous ? 'a' : 'r',
     user,
-    'ftp',
+    r.service === undefined || r.service === 'ftps' ? 'ftp' : r.service,
     0,
     '*',
     r.complete ? 'c' : 'i',

@@ -6,18 +6,14 @@
  * first, so a flood of addresses cannot exhaust memory.
  */
 
+import type { BanEntry, FailureVerdict } from './types.js';
+
+export type { FailureVerdict };
+
 interface Entry {
   failures: number;
   last: number;
   bannedUntil: number;
-}
-
-/** The verdict on one failed login. */
-export interface FailureVerdict {
-  /** How long to wait before answering. */
-  delayMs: number;
-  /** True when this failure got the address banned. */
-  banned: boolean;
 }
 
 /** Options of a LoginThrottle. */
@@ -73,6 +69,27 @@ export class LoginThrottle {
     }
     const delayMs = this.opts.baseDelayMs * 2 ** Math.min(e.failures - 1, 4);
     return { delayMs, banned: false };
+  }
+
+  /** Bans an address for `seconds` from now. */
+  ban(ip: string, seconds: number): void {
+    const now = this.now();
+    this.touch(ip, { failures: 0, last: now, bannedUntil: now + seconds * 1000 });
+  }
+
+  /** Lifts a ban; false when there was none. */
+  unban(ip: string): boolean {
+    const banned = this.banRemaining(ip) > 0;
+    if (banned) this.entries.delete(ip);
+    return banned;
+  }
+
+  /** The bans in force. */
+  bans(): BanEntry[] {
+    const now = this.now();
+    const out: BanEntry[] = [];
+    for (const [address, e] of this.entries) if (e.bannedUntil > now) out.push({ address, until: new Date(e.bannedUntil) });
+    return out;
   }
 
   /** A successful login clears the address's failures (not a running ban). */

@@ -84,10 +84,11 @@ export interface Vfs {
   /**
    * Removes what uploads interrupted by a crash of this server left behind
    * (temporaries, unfinished multipart uploads) that are older than
-   * `before`; resolves with how many. Only this server's own leftovers:
-   * another live server sharing the storage keeps its uploads.
+   * `before`, in the virtual directory `dir` and below (default `/`);
+   * resolves with how many. Only this server's own leftovers: another live
+   * server sharing the storage keeps its uploads.
    */
-  recover?(before: Date): Promise<number>;
+  recover?(before: Date, dir?: string): Promise<number>;
   /** Releases what the backend holds (worker threads, clients). */
   close?(): Promise<void>;
 }

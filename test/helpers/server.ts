@@ -7,12 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildConfig, type WharfConfig } from '../../src/config/load.js';
 import { hashPassword } from '../../src/auth/password.js';
-import { FtpServer, type FtpServerOptions } from '../../src/server/server.js';
-import { createLogger } from '../../src/server/events/log.js';
+import { WharfServer, type WharfServerOptions } from '../../src/core/server.js';
+import { createLogger } from '../../src/core/log.js';
+import { leakCheck } from './leaks.js';
 
 /** A running test server. */
 export interface TestServer {
-  server: FtpServer;
+  server: WharfServer;
   port: number;
   host: string;
   /** Temporary directory holding everything. */
@@ -24,7 +25,22 @@ export interface TestServer {
   /** Home of user `reader` (password `secret`, list and read only). */
   readerHome: string;
   config: WharfConfig;
+  /**
+   * Closes the server (no grace), removes the temporary directory, then runs
+   * the leak check: fails if anything the test opened since `startServer`
+   * (sockets, servers, timers, child processes, file handles) is still open.
+   * Close the test's own clients first. Calling it again returns the same promise.
+   */
   close(): Promise<void>;
+}
+
+/** Options of the test helper itself (not of the server). */
+export interface StartOptions {
+  /**
+   * Skip the leak check in `close()`; the value is the reason, and must say
+   * why this test cannot be checked (not merely that it fails).
+   */
+  skipLeakCheck?: string;
 }
 
 let cachedHash: Promise<string> | null = null;
@@ -53,7 +69,14 @@ function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<s
  * (e.g. `{ server: { max_connections: 2 } }`). The anonymous root holds
  * `hello.txt`, `pub/data.bin` (64 KiB) and an `incoming` drop box.
  */
-export async function startServer(overrides: Record<string, unknown> = {}, options: FtpServerOptions = {}): Promise<TestServer> {
+export async function startServer(
+  overrides: Record<string, unknown> = {},
+  options: WharfServerOptions = {},
+  helper: StartOptions = {},
+): Promise<TestServer> {
+  if (helper.skipLeakCheck !== undefined && helper.skipLeakCheck.trim() === '') throw new Error('skipLeakCheck needs a reason');
+  // Snapshot before the helper opens anything, so the check covers the whole test from here on.
+  const leaks = helper.skipLeakCheck === undefined ? leakCheck() : null;
   const dir = await mkdtemp(join(tmpdir(), 'wharf-test-'));
   const root = join(dir, 'anon');
   const aliceHome = join(dir, 'alice');
@@ -80,20 +103,28 @@ export async function startServer(overrides: Record<string, unknown> = {}, optio
     log: { level: process.env.WHARF_TEST_LOG ?? 'silent' },
   };
   const config = buildConfig(merge(base, overrides), dir);
-  const server = new FtpServer(config, { logger: createLogger(config.log.level), ...options });
-  const addr = await server.listen();
+  const server = new WharfServer(config, { logger: createLogger(config.log.level), ...options });
+  const { ftp } = await server.listen();
+  let closing: Promise<void> | undefined;
   return {
     server,
-    port: addr.port,
-    host: addr.address,
+    port: ftp.port,
+    host: ftp.host,
     dir,
     root,
     aliceHome,
     readerHome,
     config,
-    async close() {
-      await server.close(0);
-      await rm(dir, { recursive: true, force: true });
+    close() {
+      closing ??= (async () => {
+        try {
+          await server.close(0);
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+        await leaks?.();
+      })();
+      return closing;
     },
   };
 }

@@ -53,7 +53,7 @@ export async function startFtps(t: TestContext, tlsOverrides: Record<string, unk
   const cert = await certPair(t);
   const srv = await startServer({ ...overrides, tls: { cert: cert.cert, key: cert.key, implicit_port: 0, ...tlsOverrides } });
   t.after(() => srv.close());
-  const implicit = srv.server.implicitAddress;
+  const implicit = srv.server.ftpServer.implicitAddress;
   if (!implicit) throw new Error('the server has no implicit FTPS listener');
   const { dir, cleanup } = await tempDir('wharf-ftps-');
   t.after(cleanup);

@@ -2,12 +2,23 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { readdir, readFile, writeFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { startServer } from '../helpers/server.js';
+import { secretHash, startServer } from '../helpers/server.js';
 import { RawSession, readAll } from '../helpers/raw.js';
 import { LocalVfs } from '../../src/vfs/local/localVfs.js';
+import { StorageOpener } from '../../src/core/storage.js';
+import { WharfServer } from '../../src/core/server.js';
+import { spawn } from 'node:child_process';
+
+/** The pid of a process that has exited. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '']);
+  await once(child, 'exit');
+  return child.pid as number;
+}
 import type { Vfs } from '../../src/vfs/types.js';
 
 async function failLogin(s: RawSession): Promise<{ code: number; ms: number }> {
@@ -73,7 +84,7 @@ test('a client that never reads its replies stops being read (bounded memory)', 
     }
   }
   assert.ok(blocked, 'the server kept reading commands whose replies were never read');
-  const sessions = srv.server.sessionStats();
+  const sessions = srv.server.ftpServer.sessionStats();
   assert.equal(sessions.length, 1);
   assert.ok(sessions[0]!.unsentReplyBytes < 256 * 1024, `${sessions[0]!.unsentReplyBytes} bytes of replies buffered`);
 });
@@ -123,8 +134,8 @@ test('a client killed during an upload leaves the old file, and no partial file'
   s.socket.destroy();
   data.end();
   await once(data, 'close');
-  for (let i = 0; i < 100 && srv.server.connectionCount > 0; i++) await new Promise((r) => setTimeout(r, 20));
-  assert.equal(srv.server.connectionCount, 0);
+  for (let i = 0; i < 100 && srv.server.ftpServer.connectionCount > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(srv.server.ftpServer.connectionCount, 0);
   assert.equal(await readFile(join(srv.aliceHome, 'doc.txt'), 'utf8'), 'the complete old version');
   assert.deepEqual(await readdir(srv.aliceHome), ['doc.txt']);
 });
@@ -158,11 +169,14 @@ test('a full disk answers 452 and removes the partial upload', async (t) => {
       },
     });
   };
-  const srv = await startServer({}, { openVfs: (root) => failingVfs(root) });
+  const home = await mkdtemp(join(tmpdir(), 'wharf-full-'));
+  const users = [{ name: 'alice', password: await secretHash(), home: await failingVfs(home), permissions: ['*'] }];
+  const srv = await startServer({ users });
   const s = await RawSession.open(srv.port);
   t.after(async () => {
     s.close();
     await srv.close();
+    await rm(home, { recursive: true, force: true });
   });
   await s.login('alice', 'secret');
   await s.cmd('TYPE I');
@@ -172,35 +186,40 @@ test('a full disk answers 452 and removes the partial upload', async (t) => {
   data.end(Buffer.alloc(200_000, 2));
   const r = await s.read();
   assert.equal(r?.code, 452);
-  assert.deepEqual(await readdir(srv.aliceHome), []);
+  assert.deepEqual(await readdir(home), []);
   assert.equal((await s.cmd('NOOP')).code, 200);
 });
 
-test('temporary files left by a crash are removed at start; fresh uploads are not', async (t) => {
+test('temporary files left by a crash are removed at start; other live processes\' uploads are not', async (t) => {
   const first = await startServer();
   const home = first.aliceHome;
-  await first.server.sweepDone;
+  await first.server.recovered;
   await first.server.close(0);
+  const host = new StorageOpener().hostTag;
+  const dead = await deadPid();
+  const legacy = '.wharf-up-0123456789abcdef';
+  const crashed = `.wharf-up-${host}-${dead}-00112233`;
+  const otherHost = `.wharf-up-ffffffff-${dead}-00112233`;
+  const livePeer = `.wharf-up-${host}-${process.ppid}-00112233`;
   await mkdir(join(home, 'sub'));
-  await writeFile(join(home, '.wharf-up-0123456789abcdef'), 'partial');
-  await writeFile(join(home, 'sub', '.wharf-up-fedcba9876543210'), 'partial');
-  await writeFile(join(home, 'keep.txt'), 'keep');
   const { utimes } = await import('node:fs/promises');
   const past = new Date(Date.now() - 60_000);
-  await utimes(join(home, '.wharf-up-0123456789abcdef'), past, past);
-  await utimes(join(home, 'sub', '.wharf-up-fedcba9876543210'), past, past);
-  const { FtpServer } = await import('../../src/server/server.js');
-  const server = new FtpServer(first.config);
-  await server.listen();
+  for (const [dir, name] of [['', legacy], ['sub', crashed], ['', otherHost], ['', livePeer]] as const) {
+    await writeFile(join(home, dir, name), 'partial');
+    await utimes(join(home, dir, name), past, past);
+  }
+  await writeFile(join(home, 'keep.txt'), 'keep');
+  const server = new WharfServer(first.config);
+  const { ftp } = await server.listen();
   t.after(async () => {
     await server.close(0);
     await first.close();
   });
-  assert.equal(await server.sweepDone, 2);
-  assert.deepEqual((await readdir(home)).sort(), ['keep.txt', 'sub']);
+  assert.equal(await server.recovered, 2);
+  assert.deepEqual((await readdir(home)).sort(), [otherHost, livePeer, 'keep.txt', 'sub'].sort());
   assert.deepEqual(await readdir(join(home, 'sub')), []);
   // And a normal download still works on the restarted server.
-  const s = await RawSession.open(server.address.port);
+  const s = await RawSession.open(ftp.port);
   t.after(() => s.close());
   await s.login('alice', 'secret');
   const d = await s.passive();

@@ -37,7 +37,7 @@ test('max_connections_per_ip and max_connections answer 421 with the reason; oth
   // A slot frees when a session ends.
   sessions[0]!.close();
   await sessions[0]!.waitClosed();
-  for (let i = 0; i < 50 && srv.server.connectionCount > 2; i++) await new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 50 && srv.server.ftpServer.connectionCount > 2; i++) await new Promise((r) => setImmediate(r));
   const again = await RawSession.open(srv.port);
   sessions.push(again);
   assert.equal((await again.read())?.code, 220);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LoginThrottle } from '../../src/server/limits/loginThrottle.js';
+import { LoginThrottle } from '../../src/state/loginThrottle.js';
 
 test('login throttle: growing delay, ban at the threshold, expiry', () => {
   let now = 1_000_000;

@@ -3,14 +3,19 @@
  * anonymous access per RFC 1635.
  */
 import { reply, type Reply } from '../../protocol/reply.js';
-import { userAccess } from '../../auth/access.js';
-import { isAnonymousName, looksLikeEmail } from '../../auth/users.js';
-import type { Account, CommandContext, CommandSpec, Session } from '../session/types.js';
+import { isAnonymousName } from '../../auth/users.js';
+import type { Account } from '../../auth/account.js';
+import { sessionRef } from '../session/ref.js';
+import type { CommandContext, CommandSpec, Session } from '../session/types.js';
 import { tlsRequiredFor } from '../tls/commands.js';
 
 /** Ends the current login (REIN, session end), giving back its slot. */
 export function logout(session: Session): void {
-  if (session.login.kind === 'logged-in') session.login.account.release?.();
+  if (session.login.kind === 'logged-in') {
+    const account = session.login.account;
+    account.release();
+    session.server.core.events.emit('logout', { ...sessionRef(session), user: account.name, anonymous: account.anonymous });
+  }
   session.login = { kind: 'greeted' };
   session.cwd = '/';
   session.type = 'A';
@@ -34,29 +39,10 @@ function user({ session, arg }: CommandContext): Reply {
   return reply(331, 'Please specify the password.');
 }
 
-async function loginFailed(session: Session, text: string, user: string): Promise<Reply | void> {
-  session.login = { kind: 'greeted' };
-  session.loginFailures++;
-  const { server } = session;
-  const max = server.config.server.max_login_failures;
-  const verdict = server.throttle.fail(session.remoteAddress);
-  server.log.info({ event: 'login-failed', session: session.id, remote: session.remoteAddress, user, failures: session.loginFailures, delayMs: verdict.delayMs }, 'login failed');
-  if (verdict.banned) {
-    server.log.warn(
-      { event: 'address-banned', remote: session.remoteAddress, seconds: server.config.server.ban_time },
-      `banned ${session.remoteAddress} for ${server.config.server.ban_time} s after ${server.config.server.ban_threshold} failed logins`,
-    );
-    session.send(reply(421, `${text} Too many failed logins from your address; closing control connection.`));
-    session.close();
-    return;
-  }
-  if (verdict.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, verdict.delayMs));
-  if (session.loginFailures >= max) {
-    session.send(reply(421, `${text} Too many login failures; closing control connection.`));
-    session.close();
-    return;
-  }
-  return reply(530, text);
+/** Ends the session with a 421 carrying `text`. */
+function closeWith(session: Session, text: string): void {
+  session.send(reply(421, text));
+  session.close();
 }
 
 async function loggedIn(session: Session, account: Account, text: string): Promise<Reply> {
@@ -64,7 +50,6 @@ async function loggedIn(session: Session, account: Account, text: string): Promi
   session.cwd = '/';
   session.loginFailures = 0;
   session.armTimer();
-  session.server.log.info({ event: 'login', session: session.id, remote: session.remoteAddress, user: account.name, anonymous: account.anonymous, ident: account.ident }, 'logged in');
   const message = await session.server.messages.get(account.vfs, '/');
   return reply(230, [...message, text]);
 }
@@ -73,46 +58,24 @@ async function pass({ session, arg }: CommandContext): Promise<Reply | void> {
   if (session.login.kind === 'logged-in') return reply(230, 'Already logged in.');
   if (session.login.kind !== 'need-pass') return reply(503, 'Login with USER first.');
   const name = session.login.user;
-  const server = session.server;
-  if (isAnonymousName(name) && server.anonymous) {
-    const anon = server.anonymous;
-    if (server.config.anonymous?.require_email && !looksLikeEmail(arg)) {
-      return loginFailed(session, 'Please use your e-mail address as the password.', name);
-    }
-    if (!server.limits.takeAnonymous()) {
-      server.log.info({ event: 'anonymous-full', session: session.id, remote: session.remoteAddress }, 'anonymous login refused: too many anonymous users');
-      session.send(reply(421, `Too many anonymous users (the limit is ${server.config.anonymous?.max_connections}); please try again later.`));
-      session.close();
+  const result = await session.server.core.auth.login({ ...sessionRef(session), user: name, password: arg });
+  if (result.ok) {
+    const { account } = result;
+    if (session.controlGone) {
+      account.release();
       return;
     }
-    let released = false;
-    const account: Account = {
-      name: 'anonymous',
-      anonymous: true,
-      vfs: anon.vfs,
-      access: anon.access,
-      maxRate: server.config.anonymous?.max_rate ?? 0,
-      ident: arg.slice(0, 128),
-      release: () => {
-        if (!released) server.limits.releaseAnonymous();
-        released = true;
-      },
-    };
-    return loggedIn(session, account, 'Anonymous access granted, restrictions apply.');
+    return loggedIn(session, account, account.anonymous ? 'Anonymous access granted, restrictions apply.' : 'Login successful.');
   }
-  const found = await server.users.authenticate(name, arg);
-  if (!found) return loginFailed(session, 'Login incorrect.', name);
-  server.throttle.succeed(session.remoteAddress);
-  let vfs;
-  try {
-    vfs = await server.openHome(found.home, found.keepPartialUploads);
-  } catch (err) {
-    server.log.error({ event: 'home-unavailable', user: name, err }, 'home directory unavailable');
-    session.login = { kind: 'greeted' };
-    return reply(530, 'Login failed: home directory unavailable.');
+  session.login = { kind: 'greeted' };
+  if (result.reason === 'anonymous-full' || result.banned) return closeWith(session, result.text);
+  if (result.reason === 'home-unavailable') return reply(530, result.text);
+  session.loginFailures++;
+  if (result.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, result.delayMs));
+  if (session.loginFailures >= session.server.config.server.max_login_failures) {
+    return closeWith(session, `${result.text} Too many login failures; closing control connection.`);
   }
-  const account: Account = { name, anonymous: false, vfs, access: userAccess(found.permissions), maxRate: found.maxRate };
-  return loggedIn(session, account, 'Login successful.');
+  return reply(530, result.text);
 }
 
 function acct({ session }: CommandContext): Reply {

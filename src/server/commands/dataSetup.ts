@@ -80,9 +80,9 @@ function rest({ session, arg }: AuthedContext): Reply {
 
 /** The data-setup family. */
 export const dataSetupCommands: CommandSpec[] = [
-  { verb: 'PASV', help: 'PASV: passive mode (IPv4)', needs: 'login', arg: 'none', handler: pasv },
-  { verb: 'EPSV', help: 'EPSV [<1|2|ALL>]: extended passive mode', needs: 'login', arg: 'optional', feat: () => ['EPSV'], handler: epsv },
-  { verb: 'PORT', help: 'PORT <h1,h2,h3,h4,p1,p2>: active mode (IPv4)', needs: 'login', arg: 'required', handler: port },
-  { verb: 'EPRT', help: 'EPRT <|proto|addr|port|>: extended active mode', needs: 'login', arg: 'required', feat: () => ['EPRT'], handler: eprt },
-  { verb: 'REST', help: 'REST <offset>: restart the next transfer at offset', needs: 'login', arg: 'required', feat: () => ['REST STREAM'], handler: rest },
+  { verb: 'PASV', help: 'PASV: passive mode (IPv4)', needs: 'login', arg: 'none', keepsRest: true, handler: pasv },
+  { verb: 'EPSV', help: 'EPSV [<1|2|ALL>]: extended passive mode', needs: 'login', arg: 'optional', keepsRest: true, feat: () => ['EPSV'], handler: epsv },
+  { verb: 'PORT', help: 'PORT <h1,h2,h3,h4,p1,p2>: active mode (IPv4)', needs: 'login', arg: 'required', keepsRest: true, handler: port },
+  { verb: 'EPRT', help: 'EPRT <|proto|addr|port|>: extended active mode', needs: 'login', arg: 'required', keepsRest: true, feat: () => ['EPRT'], handler: eprt },
+  { verb: 'REST', help: 'REST <offset>: restart the next transfer at offset', needs: 'login', arg: 'required', keepsRest: true, feat: () => ['REST STREAM'], handler: rest },
 ];

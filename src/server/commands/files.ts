@@ -13,7 +13,7 @@ import type { Upload, WriteMode } from '../../vfs/types.js';
 import { Throttle } from '../data/throttle.js';
 import { pipeAbortable } from '../data/abort.js';
 import type { AuthedContext, CommandSpec } from '../session/types.js';
-import { runTransfer } from './runner.js';
+import { runTransfer } from '../data/transfer.js';
 
 /** A Transform applying a stateful chunk converter. */
 function converter(fn: (chunk: Buffer) => Buffer, flush?: () => Buffer): Transform {
@@ -49,7 +49,7 @@ function modeName(ctx: AuthedContext): string {
 }
 
 async function retr(ctx: AuthedContext): Promise<Reply> {
-  const path = ctx.path(ctx.arg, 'read');
+  const path = ctx.target;
   const offset = ctx.session.restOffset;
   let opened;
   try {
@@ -63,6 +63,7 @@ async function retr(ctx: AuthedContext): Promise<Reply> {
   return runTransfer(ctx, {
     opening: `Opening ${modeName(ctx)} mode data connection for ${baseName(path)} (${file.stat.size} bytes).`,
     path,
+    offset,
     direction: 'o',
     run: (data, abort, count) => {
       // Byte for byte and unthrottled: the backend's copy loop with reused buffers.
@@ -80,6 +81,7 @@ function receive(ctx: AuthedContext, path: string, upload: Upload, opening: stri
   return runTransfer(ctx, {
     opening,
     path,
+    offset: ctx.session.restOffset,
     direction: 'i',
     done,
     run: (data, abort, count) => {
@@ -107,18 +109,18 @@ async function startUpload(ctx: AuthedContext, path: string, mode: WriteMode): P
 }
 
 async function stor(ctx: AuthedContext): Promise<Reply> {
-  const path = ctx.path(ctx.arg, 'write');
+  const path = ctx.target;
   const offset = ctx.session.restOffset;
   const createOnly = ctx.account.access.createOnly(path);
   if (createOnly && offset > 0) throw new FtpReplyError(550, 'Permission denied: resuming uploads is not allowed here.');
+  if (offset > 0 && !ctx.vfs.capabilities.resumeUpload) throw new FtpReplyError(502, "Resuming uploads (REST + STOR) is not supported by this server's storage.");
   const mode: WriteMode = createOnly ? { kind: 'create-new' } : offset > 0 ? { kind: 'offset', offset } : { kind: 'replace' };
   const upload = await startUpload(ctx, path, mode);
   return receive(ctx, path, upload, `Ok to send data (${modeName(ctx)} mode).`);
 }
 
 async function appe(ctx: AuthedContext): Promise<Reply> {
-  const path = ctx.path(ctx.arg, 'append');
-  if (ctx.account.access.createOnly(path)) throw new FtpReplyError(550, 'Permission denied.');
+  const path = ctx.target;
   const upload = await startUpload(ctx, path, { kind: 'append' });
   return receive(ctx, path, upload, `Ok to send data (${modeName(ctx)} mode), appending.`);
 }
@@ -149,9 +151,9 @@ function abor({ session }: AuthedContext): Reply {
 
 /** The file transfer family. */
 export const fileCommands: CommandSpec[] = [
-  { verb: 'RETR', help: 'RETR <path>: download a file', needs: 'login', arg: 'required', handler: retr },
-  { verb: 'STOR', help: 'STOR <path>: upload a file', needs: 'login', arg: 'required', handler: stor },
+  { verb: 'RETR', help: 'RETR <path>: download a file', needs: 'login', arg: 'required', path: { perm: 'read' }, handler: retr },
+  { verb: 'STOR', help: 'STOR <path>: upload a file', needs: 'login', arg: 'required', path: { perm: 'write' }, handler: stor },
   { verb: 'STOU', help: 'STOU [<name>]: upload under a unique name', needs: 'login', arg: 'optional', handler: stou },
-  { verb: 'APPE', help: 'APPE <path>: append to a file', needs: 'login', arg: 'required', handler: appe },
-  { verb: 'ABOR', help: 'ABOR: abort the transfer in progress', needs: 'login', arg: 'none', handler: abor },
+  { verb: 'APPE', help: 'APPE <path>: append to a file', needs: 'login', arg: 'required', path: { perm: 'append', modifies: true }, capability: 'append', handler: appe },
+  { verb: 'ABOR', help: 'ABOR: abort the transfer in progress', needs: 'login', arg: 'none', urgent: true, handler: abor },
 ];

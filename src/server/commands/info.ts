@@ -4,13 +4,17 @@
  */
 import { reply, type Reply } from '../../protocol/reply.js';
 import { mlstFeature, parseMlstOpts } from '../../protocol/listing/mlsx.js';
-import { authedContext } from '../session/dispatch.js';
+import { authedContext, storageOf } from '../session/dispatch.js';
 import type { CommandContext, CommandSpec, Session } from '../session/types.js';
 import { statPath } from './listing.js';
 
 function feat({ session }: CommandContext): Reply {
   const lines = new Set<string>();
-  for (const spec of session.server.commands.values()) for (const l of spec.feat?.(session) ?? []) lines.add(l);
+  const { capabilities } = storageOf(session);
+  for (const spec of session.server.commands.values()) {
+    if (spec.capability && !capabilities[spec.capability]) continue;
+    for (const l of spec.feat?.(session) ?? []) lines.add(l);
+  }
   return reply(211, ['Features:', ...[...lines].sort(), 'End']);
 }
 
@@ -100,7 +104,7 @@ function stru({ arg }: CommandContext): Reply {
 /** The informational family. */
 export const infoCommands: CommandSpec[] = [
   { verb: 'SYST', help: 'SYST: system type', needs: 'any', arg: 'none', handler: () => reply(215, 'UNIX Type: L8') },
-  { verb: 'NOOP', help: 'NOOP: do nothing', needs: 'any', arg: 'none', handler: () => reply(200, 'NOOP ok.') },
+  { verb: 'NOOP', help: 'NOOP: do nothing', needs: 'any', arg: 'none', keepsRest: true, handler: () => reply(200, 'NOOP ok.') },
   { verb: 'FEAT', help: 'FEAT: list extensions', needs: 'any', arg: 'none', handler: feat },
   {
     verb: 'OPTS',
@@ -111,10 +115,10 @@ export const infoCommands: CommandSpec[] = [
     handler: opts,
   },
   { verb: 'HELP', help: 'HELP [<command>]: this help', needs: 'any', arg: 'optional', handler: help },
-  { verb: 'STAT', help: 'STAT [<path>]: server status, or a listing on the control connection', needs: 'any', arg: 'optional', handler: stat },
+  { verb: 'STAT', help: 'STAT [<path>]: server status, or a listing on the control connection', needs: 'any', arg: 'optional', urgent: true, handler: stat },
   { verb: 'SITE', help: 'SITE <command>: site commands (SITE HELP)', needs: 'login', arg: 'required', handler: site },
-  { verb: 'TYPE', help: 'TYPE <A|I|L 8>: representation type', needs: 'login', arg: 'required', handler: type },
-  { verb: 'MODE', help: 'MODE S: transfer mode', needs: 'login', arg: 'required', handler: mode },
-  { verb: 'STRU', help: 'STRU F: file structure', needs: 'login', arg: 'required', handler: stru },
+  { verb: 'TYPE', help: 'TYPE <A|I|L 8>: representation type', needs: 'login', arg: 'required', keepsRest: true, handler: type },
+  { verb: 'MODE', help: 'MODE S: transfer mode', needs: 'login', arg: 'required', keepsRest: true, handler: mode },
+  { verb: 'STRU', help: 'STRU F: file structure', needs: 'login', arg: 'required', keepsRest: true, handler: stru },
   { verb: 'ALLO', help: 'ALLO <size>: ignored', needs: 'login', arg: 'required', handler: () => reply(202, 'ALLO command ignored.') },
 ];

@@ -13,8 +13,7 @@ import { permFact } from '../../auth/access.js';
 import { baseName, joinPath, parentOf } from '../../vfs/path.js';
 import type { VfsStat } from '../../vfs/types.js';
 import type { AuthedContext, CommandSpec } from '../session/types.js';
-import { runTransfer } from './runner.js';
-import { drained } from '../session/session.js';
+import { runTransfer } from '../data/transfer.js';
 import { pipeAbortable } from '../data/abort.js';
 
 /** What a LIST/NLST/STAT argument asks for. */
@@ -123,7 +122,7 @@ async function nlst(ctx: AuthedContext): Promise<Reply> {
 }
 
 async function mlsd(ctx: AuthedContext): Promise<Reply> {
-  const dir = ctx.path(ctx.arg === '' ? '.' : ctx.arg, 'list');
+  const dir = ctx.target;
   const st = await ctx.vfs.stat(dir);
   if (st.type !== 'dir') return reply(501, 'MLSD needs a directory; use MLST for a file.');
   return sendLines(ctx, mlsdLines(ctx, dir), 'Here comes the directory listing.');
@@ -144,20 +143,19 @@ async function mlst(ctx: AuthedContext): Promise<Reply> {
 export async function statPath(ctx: AuthedContext): Promise<Reply> {
   const t = parseListArg(ctx, ctx.arg);
   await ctx.vfs.stat(t.path);
-  const socket = ctx.session.socket;
-  socket.write(`213-Status of ${t.path.replace(/[\r\n]/g, ' ')}:\r\n`);
-  for await (const chunk of longLines(ctx, t)) {
-    const indented = ' ' + chunk.replace(/\r\n(?!$)/g, '\r\n ');
-    if (!socket.write(indented)) await drained(socket);
-    if (socket.destroyed) return reply(213, 'End of status.');
-  }
+  await ctx.session.sendLines(`213-Status of ${t.path.replace(/[\r\n]/g, ' ')}:\r\n`, indent(longLines(ctx, t)));
   return reply(213, 'End of status.');
+}
+
+/** Indents the lines of a multi-line reply's body (RFC 959 4.2), chunk by chunk. */
+async function* indent(chunks: AsyncIterable<string>): AsyncGenerator<string> {
+  for await (const chunk of chunks) yield ' ' + chunk.replace(/\r\n(?!$)/g, '\r\n ');
 }
 
 /** The listing family. */
 export const listingCommands: CommandSpec[] = [
   { verb: 'LIST', help: 'LIST [<path>]: long listing (ls -l format)', needs: 'login', arg: 'optional', handler: list },
   { verb: 'NLST', help: 'NLST [<path|glob>]: names only', needs: 'login', arg: 'optional', handler: nlst },
-  { verb: 'MLSD', help: 'MLSD [<dir>]: machine listing of a directory', needs: 'login', arg: 'optional', handler: mlsd },
+  { verb: 'MLSD', help: 'MLSD [<dir>]: machine listing of a directory', needs: 'login', arg: 'optional', path: { perm: 'list', fallback: '.' }, handler: mlsd },
   { verb: 'MLST', help: 'MLST [<path>]: machine facts of one entry', needs: 'login', arg: 'optional', handler: mlst },
 ];

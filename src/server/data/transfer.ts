@@ -1,17 +1,22 @@
 /**
  * The life of one data transfer: open the data connection, send 150, run
  * the stream pipeline, and only when it has ended (file closed, socket
- * flushed) send 226; 425/426/451/452 otherwise. Logs a summary and an
- * xferlog line.
+ * flushed) send 226; 425/426/451/452 otherwise. File transfers emit
+ * transfer-start, transfer-progress and transfer events.
  */
 import type { Duplex } from 'node:stream';
 import { reply, type Reply } from '../../protocol/reply.js';
 import { VfsError } from '../../vfs/errors.js';
-import { DataConnectionError } from '../data/channel.js';
+import type { TransferStartEvent } from '../../core/events.js';
+import { DataConnectionError } from './channel.js';
 import type { AuthedContext } from '../session/types.js';
+import { userRef } from '../session/ref.js';
 import { dataTlsRequired } from '../tls/commands.js';
 import { DataTlsError, secureDataConnection } from '../tls/data.js';
-import { TransferAbort } from '../data/abort.js';
+import { TransferAbort } from './abort.js';
+
+/** At most one progress event per transfer per this many ms. */
+const PROGRESS_INTERVAL_MS = 1000;
 
 /** What a transfer does once its data connection is open. */
 export interface TransferJob {
@@ -19,6 +24,8 @@ export interface TransferJob {
   opening: string;
   /** For STAT, logs and the xferlog; undefined for listings. */
   path?: string;
+  /** Where a file transfer starts (REST). */
+  offset?: number;
   direction: 'o' | 'i';
   /** Moves the bytes; `count` is called with each chunk's size. */
   run(data: Duplex, abort: TransferAbort, count: (n: number) => void): Promise<void>;
@@ -51,6 +58,8 @@ export async function runTransfer(ctx: AuthedContext, job: TransferJob): Promise
   const controller = new TransferAbort();
   let bytes = 0;
   const started = performance.now();
+  const start = startEvent(ctx, job);
+  const count = start ? progressCounter(ctx, start, (n) => (bytes += n)) : (n: number) => (bytes += n);
   session.abortedTransfer = false;
   session.transfer = {
     abort: () => controller.abort(),
@@ -73,7 +82,7 @@ export async function runTransfer(ctx: AuthedContext, job: TransferJob): Promise
     }
     const timeoutMs = session.server.config.server.data_timeout * 1000;
     (data as Duplex & { setTimeout?: (ms: number, cb: () => void) => void }).setTimeout?.(timeoutMs, () => controller.abort('data-timeout'));
-    await job.run(data, controller, (n) => (bytes += n));
+    await job.run(data, controller, count);
     await job.commit?.();
     complete = true;
     result = reply(226, job.done ?? 'Transfer complete.');
@@ -86,7 +95,10 @@ export async function runTransfer(ctx: AuthedContext, job: TransferJob): Promise
     session.transfer = null;
     session.armTimer();
   }
-  logTransfer(ctx, job, bytes, (performance.now() - started) / 1000, complete);
+  if (start) {
+    const { events } = session.server.core;
+    events.emit('transfer', { ...start, bytes, seconds: (performance.now() - started) / 1000, ok: complete, mode: session.type === 'A' ? 'ascii' : 'binary', ident: ctx.account.ident });
+  }
   return result;
 }
 
@@ -124,33 +136,29 @@ function failureReply(err: unknown, abort: TransferAbort): Reply {
   return reply(451, 'Transfer aborted: local error in processing.');
 }
 
-function logTransfer(ctx: AuthedContext, job: TransferJob, bytes: number, seconds: number, complete: boolean): void {
-  const { session, account } = ctx;
-  if (job.path === undefined) return;
-  session.server.log.info(
-    {
-      event: 'transfer',
-      session: session.id,
-      remote: session.remoteAddress,
-      user: account.name,
-      direction: job.direction === 'o' ? 'download' : 'upload',
-      path: job.path,
-      bytes,
-      seconds: Math.round(seconds * 1000) / 1000,
-      complete,
-    },
-    'transfer',
-  );
-  session.server.transferLog?.write({
-    end: new Date(),
-    seconds,
-    remoteHost: session.remoteAddress,
-    bytes,
+/** The start of a file transfer (emitted), or null for a listing. */
+function startEvent(ctx: AuthedContext, job: TransferJob): TransferStartEvent | null {
+  if (job.path === undefined) return null;
+  const e: TransferStartEvent = {
+    ...userRef(ctx.session),
+    direction: job.direction === 'o' ? 'download' : 'upload',
     path: job.path,
-    ascii: session.type === 'A',
-    direction: job.direction,
-    anonymous: account.anonymous,
-    user: account.anonymous ? (account.ident ?? 'anonymous') : account.name,
-    complete,
-  });
+    offset: job.offset ?? 0,
+  };
+  ctx.session.server.core.events.emit('transfer-start', e);
+  return e;
+}
+
+/** Counts bytes, and emits transfer-progress at most once a second when someone listens. */
+function progressCounter(ctx: AuthedContext, start: TransferStartEvent, add: (n: number) => number): (n: number) => void {
+  const { events } = ctx.session.server.core;
+  if (events.listenerCount('transfer-progress') === 0) return add;
+  let next = performance.now() + PROGRESS_INTERVAL_MS;
+  return (n) => {
+    const bytes = add(n);
+    const now = performance.now();
+    if (now < next) return;
+    next = now + PROGRESS_INTERVAL_MS;
+    events.emit('transfer-progress', { ...start, bytes });
+  };
 }

@@ -8,7 +8,9 @@ import { reply, type Reply } from '../../protocol/reply.js';
 import { FtpReplyError, toReply } from '../../errors/index.js';
 import { resolveVirtualPath } from '../../vfs/path.js';
 import type { Permission } from '../../config/schema.js';
-import type { AuthedContext, CommandContext, Handler, Session } from './types.js';
+import type { Vfs } from '../../vfs/types.js';
+import type { Access } from '../../auth/access.js';
+import type { AuthedContext, CommandContext, Handler, PathSpec, Session } from './types.js';
 
 const PERMISSION_NAMES: Record<Permission, string> = {
   list: 'list directories',
@@ -21,12 +23,6 @@ const PERMISSION_NAMES: Record<Permission, string> = {
   rename: 'rename files',
 };
 
-/**
- * Commands that may stand between REST and the transfer it is for: clients
- * send REST before or after setting up the data connection.
- */
-const KEEPS_REST = new Set(['REST', 'PASV', 'EPSV', 'PORT', 'EPRT', 'TYPE', 'MODE', 'STRU', 'NOOP']);
-
 /** Handles one command line; returns the final reply, if any is left to send. */
 export async function dispatch(session: Session & { logFailure(v: string, a: string, r: Reply): void }, line: string): Promise<Reply | void> {
   const parsed = parseCommand(line);
@@ -38,37 +34,60 @@ export async function dispatch(session: Session & { logFailure(v: string, a: str
   else if (spec.arg === 'none' && arg.trim() !== '') result = reply(501, `${verb} takes no argument.`);
   else if (spec.arg === 'required' && arg === '') result = reply(501, `${verb} needs an argument.`);
   else if (spec.needs === 'login' && session.login.kind !== 'logged-in') result = reply(530, 'Please login with USER and PASS.');
+  else if (spec.capability && !storageOf(session).capabilities[spec.capability]) result = reply(502, `${verb} is not supported by this server's storage.`);
   else {
     try {
-      const ctx = spec.needs === 'login' ? authedContext(session, verb, arg) : { session, verb, arg };
+      const ctx = spec.needs === 'login' ? authedContext(session, verb, arg, spec.path) : { session, verb, arg };
       result = await (spec.handler as Handler<CommandContext>)(ctx);
     } catch (err) {
       if (!(err instanceof FtpReplyError)) session.server.log.debug({ err, verb }, 'command error');
-      result = toReply(err, /^(CWD|XCWD|RMD|XRMD|MKD|XMKD|CDUP|XCUP)$/.test(verb) ? 'Directory' : 'File');
+      result = toReply(err, spec.noun ?? 'File');
     }
   }
-  if (!KEEPS_REST.has(verb)) session.restOffset = 0;
+  if (!spec?.keepsRest) session.restOffset = 0;
   if (verb !== 'RNFR') session.renameFrom = null;
   if (result) session.logFailure(verb, arg, result);
   return result;
 }
 
+/**
+ * The storage whose capabilities a session sees: its account's once logged
+ * in, else the anonymous root's (FEAT before login), else a full set.
+ */
+export function storageOf(session: Session): Pick<Vfs, 'capabilities'> {
+  if (session.login.kind === 'logged-in') return session.login.account.vfs;
+  return session.server.anonymous?.vfs ?? ALL_CAPABILITIES;
+}
+
+const ALL_CAPABILITIES: Pick<Vfs, 'capabilities'> = { capabilities: { setMtime: true, append: true, resumeUpload: true, symlinks: true } };
+
 /** The context of a logged-in command (throws 530 when not logged in). */
-export function authedContext(session: Session, verb: string, arg: string): AuthedContext {
+export function authedContext(session: Session, verb: string, arg: string, spec?: PathSpec): AuthedContext {
   if (session.login.kind !== 'logged-in') throw new FtpReplyError(530, 'Please login with USER and PASS.');
   const account = session.login.account;
+  const path = (a: string, perm: Permission | null): string => {
+    const p = resolveVirtualPath(session.cwd, a);
+    if (perm && !account.access.allows(perm, p)) {
+      throw new FtpReplyError(550, `Permission denied: this account may not ${PERMISSION_NAMES[perm]} here.`);
+    }
+    return p;
+  };
   return {
     session: session as AuthedContext['session'],
     verb,
     arg,
     account,
     vfs: account.vfs,
-    path(a: string, perm: Permission | null): string {
-      const p = resolveVirtualPath(session.cwd, a);
-      if (perm && !account.access.allows(perm, p)) {
-        throw new FtpReplyError(550, `Permission denied: this account may not ${PERMISSION_NAMES[perm]} here.`);
-      }
-      return p;
-    },
+    target: spec ? gatePath(account.access, path, arg, spec) : '',
+    path,
   };
+}
+
+/** Resolves and checks the path a spec declares. */
+function gatePath(access: Access, path: (a: string, perm: Permission | null) => string, arg: string, spec: PathSpec): string {
+  const text = spec.from ? spec.from(arg) : arg;
+  const p = path(text === '' ? (spec.fallback ?? '') : text, spec.perm === 'visible' ? null : spec.perm);
+  if (spec.perm === 'visible' && !access.allows('read', p) && !access.allows('list', p)) throw new FtpReplyError(550, 'Permission denied.');
+  if (spec.modifies && access.createOnly(p)) throw new FtpReplyError(550, 'Permission denied: files here may only be created, not changed.');
+  return p;
 }

@@ -21,9 +21,6 @@ const MAX_LINE = 4096;
 const MAX_UNREAD_REPLIES = 64 * 1024;
 const FAIR_BATCH = 16;
 
-/** Verbs answered while a transfer runs, without waiting for it. */
-const URGENT = new Set(['ABOR', 'STAT']);
-
 /** Resolves when a socket's write buffer has drained (or it closed). */
 export function drained(socket: Socket): Promise<void> {
   return new Promise((resolve) => {
@@ -135,6 +132,15 @@ export class FtpSession implements Session {
     this.socket.write(formatReply(r));
   }
 
+  async sendLines(head: string, body: AsyncIterable<string>): Promise<void> {
+    const socket = this.socket;
+    socket.write(head);
+    for await (const chunk of body) {
+      if (this.closed || socket.destroyed) return;
+      if (!socket.write(chunk)) await drained(socket);
+    }
+  }
+
   sendAndFlush(r: Reply): Promise<void> {
     return new Promise((resolve) => {
       if (this.closed || this.socket.destroyed) return resolve();
@@ -208,7 +214,7 @@ export class FtpSession implements Session {
     if (this.closed) return;
     if (line !== null && this.transfer) {
       const verb = parseCommand(line)?.verb;
-      if (verb && URGENT.has(verb) && this.queue.length === 0) {
+      if (verb && this.server.commands.get(verb)?.urgent && this.queue.length === 0) {
         if (verb === 'ABOR') this.transfer.abort();
         else if (line.trim().length === 4) {
           this.send(reply(213, [`Status: ${this.transfer.description}`, `${this.transfer.bytes()} bytes transferred so far.`, 'End of status']));

@@ -5,25 +5,13 @@ import type { Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import type { Reply } from '../../protocol/reply.js';
 import type { MlstFact } from '../../protocol/listing/mlsx.js';
-import type { Vfs } from '../../vfs/types.js';
-import type { Access } from '../../auth/access.js';
+import type { Vfs, VfsCapabilities } from '../../vfs/types.js';
+import type { Account } from '../../auth/account.js';
 import type { Permission } from '../../config/schema.js';
 import type { DataChannel } from '../data/channel.js';
 import type { ServerContext } from '../context.js';
 
-/** Who is logged in. */
-export interface Account {
-  name: string;
-  anonymous: boolean;
-  vfs: Vfs;
-  access: Access;
-  /** Bytes per second per transfer; 0 for none. */
-  maxRate: number;
-  /** Gives back what the login took (the anonymous slot). */
-  release?: () => void;
-  /** For anonymous: the password given (the e-mail address), for logs. */
-  ident?: string;
-}
+export type { Account };
 
 /** The login state machine (RFC 959 section 6). */
 export type LoginState =
@@ -74,6 +62,8 @@ export interface Session {
   abortedTransfer: boolean;
   /** Sends a reply right away (for preliminary replies such as 150). */
   send(r: Reply): void;
+  /** Sends the start of a long reply and then its body, chunk by chunk, with backpressure; stops early if the client is gone. */
+  sendLines(head: string, body: AsyncIterable<string>): Promise<void>;
   /** Sends a reply and resolves once it has been handed to the kernel. */
   sendAndFlush(r: Reply): Promise<void>;
   /** Switches the control connection to TLS (after a 234 reply). */
@@ -105,8 +95,28 @@ export interface AuthedContext extends CommandContext {
   session: LoggedInSession;
   account: Account;
   vfs: Vfs;
-  /** Resolves a path argument against the cwd and checks `perm` on it; throws a reply error. */
+  /**
+   * The command's path, resolved by the gate and checked against the spec's
+   * `path.perm` (empty when the spec declares no path).
+   */
+  target: string;
+  /** Resolves another path argument against the cwd and checks `perm` on it; throws a reply error. */
   path(arg: string, perm: Permission | null): string;
+}
+
+/** What a command's path argument needs; the gate resolves and checks it. */
+export interface PathSpec {
+  /**
+   * The permission needed on the path: a Permission; 'visible' (read or
+   * list, for metadata); or null (only the jail).
+   */
+  perm: Permission | 'visible' | null;
+  /** The path part of the argument (default: all of it). */
+  from?: (arg: string) => string;
+  /** Used when the argument is empty. */
+  fallback?: string;
+  /** Changes an existing file's content or metadata: refused where only new files may be created (the drop box). */
+  modifies?: boolean;
 }
 
 /** A handler: returns the final reply (or nothing when it sent it itself). */
@@ -123,5 +133,15 @@ export interface CommandSpec {
   arg: 'none' | 'optional' | 'required';
   /** Lines this command adds to FEAT, computed from the session's server. */
   feat?: (s: Session) => string[];
+  /** The path argument, resolved and checked by the gate into `ctx.target`. */
+  path?: PathSpec;
+  /** The storage capability the command needs: refused with 502 and left out of FEAT without it. */
+  capability?: keyof VfsCapabilities;
+  /** Answered while a transfer runs, without waiting for it (ABOR, STAT). */
+  urgent?: boolean;
+  /** May stand between REST and the transfer it is for (clients send REST before or after setting up the data connection). */
+  keepsRest?: boolean;
+  /** What the command's path names, for error replies ("Directory not found."); default 'File'. */
+  noun?: 'File' | 'Directory';
   handler: Handler<AuthedContext> | Handler<CommandContext>;
 }

@@ -7,12 +7,13 @@
 import { close, constants, fstat, ftruncate, lstat as lstatCb, open, readlink, type Dirent, type Stats } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import type { Writable } from 'node:stream';
 import { VfsError, fromErrno } from '../errors.js';
 import type { ReadHandle, Upload, Vfs, VfsCapabilities, VfsStat, WriteMode } from '../types.js';
 import { Jail, TEMP_PREFIX } from './jail.js';
 import { FileSink } from './fileSink.js';
+import { sweepTempFiles, tempName } from './sweep.js';
 import { LocalReadHandle } from './readHandle.js';
 import type { DirLister } from './lister.js';
 
@@ -27,6 +28,8 @@ export interface LocalVfsOptions {
   keepPartialUploads?: boolean;
   /** Lists directories in a worker thread (else on the event loop, batch by batch). */
   lister?: DirLister;
+  /** Marks this machine in temporary file names (see sweep.ts); default `local`. */
+  hostTag?: string;
 }
 
 function toStat(name: string, st: import('node:fs').Stats): VfsStat {
@@ -203,7 +206,7 @@ export class LocalVfs implements Vfs {
   }
 
   private async writeAtomic(dir: string, finalPath: string, mode: WriteMode, exists: boolean): Promise<Upload> {
-    const temp = join(dir, TEMP_PREFIX + randomBytes(8).toString('hex'));
+    const temp = join(dir, tempName(this.options.hostTag ?? 'local', randomBytes(8).toString('hex')));
     const keepOld = exists && (mode.kind === 'append' || mode.kind === 'offset');
     if (keepOld) {
       await fsp.copyFile(finalPath, temp, constants.COPYFILE_FICLONE);
@@ -277,8 +280,16 @@ export class LocalVfs implements Vfs {
     if (from === '/' || to === '/') throw new VfsError('denied', 'cannot rename the root');
     const a = await this.jail.creatable(from);
     const b = await this.jail.creatable(to);
-    await wrap(() => fsp.lstat(a.path));
+    const st = await wrap(() => fsp.lstat(a.path));
+    // rename(2) says EINVAL ('io') for this; it is a refusal, not a failure.
+    if (st.isDirectory() && b.path.startsWith(a.path + sep)) throw new VfsError('denied', 'cannot move a directory into itself');
     await wrap(() => fsp.rename(a.path, b.path));
+  }
+
+  /** Removes temporaries of this machine's dead processes (and of older versions) made before `before`. */
+  async recover(before: Date, dir = '/'): Promise<number> {
+    const real = await this.jail.existing(dir).catch(() => null);
+    return real ? sweepTempFiles([real], before, this.options.hostTag ?? 'local') : 0;
   }
 
   async setMtime(path: string, mtime: Date): Promise<void> {

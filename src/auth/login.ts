@@ -1,0 +1,135 @@
+/**
+ * The login decision, for every protocol: user or anonymous, the e-mail
+ * rule, the anonymous cap, the failure throttle and bans, opening the
+ * account's storage. A protocol asks, gets an account or a verdict, and
+ * only words the reply.
+ */
+import type { UserConfig, WharfConfig } from '../config/load.js';
+import type { LoginFailure, ServerEvents, SessionRef } from '../core/events.js';
+import type { SharedState } from '../state/types.js';
+import type { Vfs } from '../vfs/types.js';
+import type { Account } from './account.js';
+import { anonymousAccess, userAccess, type Access } from './access.js';
+import { isAnonymousName, looksLikeEmail, UserStore } from './users.js';
+
+/** Anonymous access, when enabled. */
+export interface AnonymousArea {
+  vfs: Vfs;
+  /** Virtual path of the drop box, if any. */
+  uploadDir?: string;
+  /** The access rules, shared by every anonymous session. */
+  access: Access;
+}
+
+/** A login attempt. */
+export interface LoginRequest extends SessionRef {
+  user: string;
+  password: string;
+}
+
+/** The outcome of a login attempt. */
+export type LoginResult =
+  | { ok: true; account: Account }
+  | {
+      ok: false;
+      reason: LoginFailure;
+      /** Words for the client, safe to show. */
+      text: string;
+      /** How long to wait before answering (the throttle). */
+      delayMs: number;
+      /** True when the address is now banned. */
+      banned: boolean;
+      /** True when the connection should be closed after answering. */
+      fatal: boolean;
+    };
+
+/** What the login service works with. */
+export interface LoginServiceOptions {
+  config: WharfConfig;
+  state: SharedState;
+  events: ServerEvents;
+  anonymous: AnonymousArea | null;
+  /** Opens a user's home (cached by the caller). */
+  openHome(user: UserConfig): Promise<Vfs>;
+}
+
+/** Decides logins for every protocol. */
+export class LoginService {
+  private readonly users: UserStore;
+
+  constructor(private readonly o: LoginServiceOptions) {
+    this.users = new UserStore(o.config.users);
+  }
+
+  /** True when `name` means anonymous and anonymous access is on. */
+  anonymousAllowed(name: string): boolean {
+    return isAnonymousName(name) && this.o.anonymous !== null;
+  }
+
+  /** Decides a login; emits `login`, `login-failed` and `ban`. */
+  async login(req: LoginRequest): Promise<LoginResult> {
+    const result = isAnonymousName(req.user) ? await this.anonymous(req) : await this.user(req);
+    if (result.ok) {
+      const { account } = result;
+      this.o.events.emit('login', { ...ref(req), user: account.name, anonymous: account.anonymous, ident: account.ident });
+    } else {
+      this.o.events.emit('login-failed', { ...ref(req), user: req.user.slice(0, 64), reason: result.reason });
+    }
+    return result;
+  }
+
+  private async anonymous(req: LoginRequest): Promise<LoginResult> {
+    const area = this.o.anonymous;
+    const cfg = this.o.config.anonymous;
+    if (!area || !cfg) return this.failed(req, 'anonymous-disabled', 'This server does not allow anonymous logins.');
+    if (cfg.require_email && !looksLikeEmail(req.password)) return this.failed(req, 'email-required', 'Please use your e-mail address as the password.');
+    const state = this.o.state;
+    if (!(await state.takeAnonymous())) {
+      const text = `Too many anonymous users (the limit is ${cfg.max_connections}); please try again later.`;
+      return { ok: false, reason: 'anonymous-full', text, delayMs: 0, banned: false, fatal: true };
+    }
+    let released = false;
+    const account: Account = {
+      name: 'anonymous',
+      anonymous: true,
+      vfs: area.vfs,
+      access: area.access,
+      maxRate: cfg.max_rate,
+      ident: req.password.slice(0, 128),
+      release: () => {
+        if (!released) void state.releaseAnonymous();
+        released = true;
+      },
+    };
+    return { ok: true, account };
+  }
+
+  private async user(req: LoginRequest): Promise<LoginResult> {
+    const found = await this.users.authenticate(req.user, req.password);
+    if (!found) return this.failed(req, 'bad-credentials', 'Login incorrect.');
+    await this.o.state.loginSucceeded(req.remote);
+    let vfs: Vfs;
+    try {
+      vfs = await this.o.openHome(found);
+    } catch {
+      return { ok: false, reason: 'home-unavailable', text: 'Login failed: home directory unavailable.', delayMs: 0, banned: false, fatal: false };
+    }
+    const access = userAccess(found.permissions);
+    return { ok: true, account: { name: found.name, anonymous: false, vfs, access, maxRate: found.maxRate, release: () => undefined } };
+  }
+
+  /** A failure that counts against the address: throttle, maybe a ban. */
+  private async failed(req: LoginRequest, reason: LoginFailure, text: string): Promise<LoginResult> {
+    const verdict = await this.o.state.loginFailed(req.remote);
+    if (verdict.banned) {
+      const seconds = this.o.config.server.ban_time;
+      this.o.events.emit('ban', { remote: req.remote, seconds });
+      return { ok: false, reason, text: `${text} Too many failed logins from your address; closing control connection.`, delayMs: 0, banned: true, fatal: true };
+    }
+    return { ok: false, reason, text, delayMs: verdict.delayMs, banned: false, fatal: false };
+  }
+}
+
+function ref(r: SessionRef): SessionRef {
+  return { session: r.session, protocol: r.protocol, remote: r.remote };
+}

@@ -1,0 +1,171 @@
+/**
+ * The server as a whole, and as a library: builds the shared core (config,
+ * events, shared state, storage, logins) and the protocol listeners on it.
+ * `createServer(config)` takes the TOML's shape, validated the same way.
+ */
+import { buildConfig, type UserConfig, type WharfConfig } from '../config/load.js';
+import { anonymousAccess } from '../auth/access.js';
+import { LoginService, type AnonymousArea } from '../auth/login.js';
+import { resolveVirtualPath } from '../vfs/path.js';
+import { VfsError } from '../vfs/errors.js';
+import type { Vfs } from '../vfs/types.js';
+import { MemoryState } from '../state/memory.js';
+import type { SharedState } from '../state/types.js';
+import { FtpServer } from '../server/server.js';
+import { TlsMaterial } from '../server/tls/material.js';
+import type { Core } from './context.js';
+import { ServerEvents, type ServerEventMap } from './events.js';
+import { silentLogger, type Logger } from './log.js';
+import { StorageOpener } from './storage.js';
+import { logEvents, xferlogEvents } from './subscribers.js';
+
+/** Where the server listens, once `listen()` resolved. */
+export interface ListeningAddresses {
+  ftp: { host: string; port: number };
+  /** Implicit FTPS, when `tls.implicit_port` is set. */
+  ftps?: { host: string; port: number };
+}
+
+/** Options beyond the config. */
+export interface WharfServerOptions {
+  /** The JSON log (default: silent). */
+  logger?: Logger;
+  /** Shared state (default: in memory, this process only). */
+  state?: SharedState;
+}
+
+/** A Wharf server: every protocol it speaks, on one core. */
+export class WharfServer {
+  readonly events = new ServerEvents();
+  readonly log: Logger;
+  private readonly storage = new StorageOpener();
+  private readonly state: SharedState;
+  private ftp: FtpServer | null = null;
+  private core: (Core & { closing: boolean }) | null = null;
+  private xferlog: { close(): Promise<void> } | null = null;
+  private nextId = 1;
+  /** Resolves with the number of crash leftovers removed at start. */
+  recovered: Promise<number> = Promise.resolve(0);
+
+  constructor(
+    readonly config: WharfConfig,
+    options: WharfServerOptions = {},
+  ) {
+    this.log = options.logger ?? silentLogger();
+    const s = config.server;
+    this.state =
+      options.state ??
+      new MemoryState({
+        maxConnections: s.max_connections,
+        maxConnectionsPerIp: s.max_connections_per_ip,
+        maxAnonymous: config.anonymous?.max_connections ?? 0,
+        loginFailureDelayMs: s.login_failure_delay * 1000,
+        banThreshold: s.ban_threshold,
+        banSeconds: s.ban_time,
+      });
+    logEvents(this.events, this.log);
+  }
+
+  /** Subscribes to a server event. */
+  on<K extends keyof ServerEventMap>(name: K, listener: (...args: ServerEventMap[K]) => void): this {
+    this.events.on(name, listener as never);
+    return this;
+  }
+
+  /** Unsubscribes. */
+  off<K extends keyof ServerEventMap>(name: K, listener: (...args: ServerEventMap[K]) => void): this {
+    this.events.off(name, listener as never);
+    return this;
+  }
+
+  /** Opens storage, starts every listener; resolves with their addresses. */
+  async listen(): Promise<ListeningAddresses> {
+    const c = this.config;
+    const anonymous = c.anonymous ? await this.openAnonymous() : null;
+    const tls = c.tls ? await TlsMaterial.load(c.tls.cert, c.tls.key) : null;
+    if (c.log.transfer_log) this.xferlog = xferlogEvents(this.events, c.log.transfer_log);
+    const auth = new LoginService({ config: c, state: this.state, events: this.events, anonymous, openHome: (u) => this.openHome(u) });
+    this.core = {
+      config: c,
+      log: this.log,
+      events: this.events,
+      state: this.state,
+      auth,
+      anonymous,
+      nextSessionId: () => this.nextId++,
+      closing: false,
+    };
+    this.recovered = this.recover(new Date(), anonymous);
+    this.ftp = new FtpServer(this.core, tls);
+    await this.ftp.listen();
+    return this.addresses;
+  }
+
+  /** The listening addresses (after `listen`). */
+  get addresses(): ListeningAddresses {
+    if (!this.ftp) throw new Error('server is not listening');
+    const a = this.ftp.address;
+    const i = this.ftp.implicitAddress;
+    return { ftp: { host: a.address, port: a.port }, ...(i ? { ftps: { host: i.address, port: i.port } } : {}) };
+  }
+
+  /** The FTP listener (tests and monitoring). */
+  get ftpServer(): FtpServer {
+    if (!this.ftp) throw new Error('server is not listening');
+    return this.ftp;
+  }
+
+  /** Re-reads the TLS certificate and key (SIGHUP); new sessions use them. */
+  async reloadTls(): Promise<void> {
+    await this.ftp?.reloadTls();
+  }
+
+  /** Stops listening, lets transfers finish for `graceSeconds`, ends every session, releases every handle. */
+  async close(graceSeconds = this.config.server.shutdown_grace): Promise<void> {
+    if (this.core) this.core.closing = true;
+    await this.ftp?.close(graceSeconds);
+    await this.recovered.catch(() => 0);
+    await this.xferlog?.close();
+    await this.storage.close();
+    await this.state.close();
+  }
+
+  private openHome(user: UserConfig): Promise<Vfs> {
+    return this.storage.open(user.home, { keepPartialUploads: user.keepPartialUploads }, `user:${user.name}`);
+  }
+
+  private async openAnonymous(): Promise<AnonymousArea> {
+    const cfg = this.config.anonymous as NonNullable<WharfConfig['anonymous']>;
+    const vfs = await this.storage.open(cfg.root, {}, 'anonymous');
+    const uploadDir = cfg.upload_dir ? resolveVirtualPath('/', cfg.upload_dir) : undefined;
+    const drop = uploadDir === '/' ? undefined : uploadDir;
+    // A fresh tree (memory:) has no drop box yet: make it.
+    if (drop) await vfs.stat(drop).catch((err) => (err instanceof VfsError && err.code === 'not-found' ? vfs.mkdir(drop) : undefined));
+    return { vfs, uploadDir: drop, access: anonymousAccess(drop) };
+  }
+
+  /** Clears what uploads interrupted by a crash left, in the background. */
+  private async recover(startedAt: Date, anonymous: AnonymousArea | null): Promise<number> {
+    const jobs: Promise<number>[] = [];
+    if (anonymous?.uploadDir && anonymous.vfs.recover) jobs.push(anonymous.vfs.recover(startedAt, anonymous.uploadDir));
+    for (const u of this.config.users) {
+      const vfs = await this.openHome(u).catch(() => null);
+      if (vfs?.recover) jobs.push(vfs.recover(startedAt));
+    }
+    const removed = (await Promise.all(jobs.map((j) => j.catch(() => 0)))).reduce((a, b) => a + b, 0);
+    if (removed > 0) this.log.info({ event: 'temp-swept', removed }, `removed ${removed} temporary upload file(s) left by an interrupted run`);
+    return removed;
+  }
+}
+
+/** The config as an object: the TOML's shape, where a root or home may also be a Vfs. */
+export type ServerConfigInput = Record<string, unknown>;
+
+/**
+ * Creates a server from a config object shaped like the TOML file,
+ * validated the same way (relative paths are relative to the working
+ * directory). Call `listen()` to start it.
+ */
+export function createServer(config: ServerConfigInput, options: WharfServerOptions = {}): WharfServer {
+  return new WharfServer(buildConfig(config, process.cwd()), options);
+}
