@@ -5,11 +5,11 @@
  * only words the reply.
  */
 import type { UserConfig, WharfConfig } from '../config/load.js';
-import type { LoginFailure, ServerEvents, SessionRef } from '../core/events.js';
+import type { LoginFailure, ServerEvents, SessionRef } from '../events/events.js';
 import type { SharedState } from '../state/types.js';
 import type { Vfs } from '../vfs/types.js';
 import type { Account } from './account.js';
-import { anonymousAccess, userAccess, type Access } from './access.js';
+import { userAccess, type Access } from './access.js';
 import { isAnonymousName, looksLikeEmail, UserStore } from './users.js';
 
 /** Anonymous access, when enabled. */

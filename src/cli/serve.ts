@@ -6,9 +6,9 @@
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { buildConfig, checkConfigPaths, ConfigError, loadConfigFile, type WharfConfig } from '../config/load.js';
-import { WharfServer } from '../core/server.js';
+import { WharfServer } from '../host/server.js';
 import { isLocalSpec } from '../config/storage.js';
-import { createLogger } from '../core/log.js';
+import { createLogger } from '../events/log.js';
 
 /** Flags of `wharf serve`. */
 export interface ServeOptions {

@@ -6,8 +6,8 @@
 import type { WharfConfig } from '../config/load.js';
 import type { AnonymousArea, LoginService } from '../auth/login.js';
 import type { SharedState } from '../state/types.js';
-import type { ServerEvents } from './events.js';
-import type { Logger } from './log.js';
+import type { ServerEvents } from '../events/events.js';
+import type { Logger } from '../events/log.js';
 
 /** What every protocol of one server works with. */
 export interface Core {

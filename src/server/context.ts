@@ -6,7 +6,7 @@
 import type { WharfConfig } from '../config/load.js';
 import type { AnonymousArea } from '../auth/login.js';
 import type { Core } from '../core/context.js';
-import type { Logger } from '../core/log.js';
+import type { Logger } from '../events/log.js';
 import type { PassivePool } from './data/passivePool.js';
 import type { CommandSpec } from './session/types.js';
 import type { TlsMaterial } from './tls/material.js';

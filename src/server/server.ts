@@ -7,7 +7,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { TLSSocket } from 'node:tls';
 import type { WharfConfig } from '../config/load.js';
 import type { Core } from '../core/context.js';
-import type { Logger } from '../core/log.js';
+import type { Logger } from '../events/log.js';
 import { reply } from '../protocol/reply.js';
 import { normalizeAddress } from '../protocol/address.js';
 import { buildCommandTable } from './commands/table.js';
@@ -163,7 +163,7 @@ export class FtpServer {
       const handshake = setTimeout(() => secure.destroy(), this.config.server.login_timeout * 1000);
       handshake.unref();
       secure.once('secure', () => clearTimeout(handshake));
-      secure.on('error', (err) => {
+      secure.on('error', (err: Error) => {
         this.log.info({ event: 'tls-failed', remote: ip, err: err.message }, 'implicit TLS negotiation failed');
         secure.destroy();
         raw.destroy();

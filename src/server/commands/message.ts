@@ -37,7 +37,7 @@ export class MessageCache {
   /** The message lines of `dir` in `vfs`. */
   get(vfs: Vfs, dir: string): Promise<string[]> {
     let byDir = this.entries.get(vfs);
-    if (!byDir) this.entries.set(vfs, (byDir = new Map()));
+    if (!byDir) this.entries.set(vfs, (byDir = new Map<string, { lines: Promise<string[]>; expires: number }>()));
     const now = Date.now();
     const hit = byDir.get(dir);
     if (hit && hit.expires > now) return hit.lines;

@@ -4,10 +4,11 @@
  * flushed) send 226; 425/426/451/452 otherwise. File transfers emit
  * transfer-start, transfer-progress and transfer events.
  */
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { reply, type Reply } from '../../protocol/reply.js';
 import { VfsError } from '../../vfs/errors.js';
-import type { TransferStartEvent } from '../../core/events.js';
+import type { TransferStartEvent } from '../../events/events.js';
 import { DataConnectionError } from './channel.js';
 import type { AuthedContext } from '../session/types.js';
 import { userRef } from '../session/ref.js';
@@ -42,24 +43,49 @@ function isDataError(err: unknown): boolean {
   return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ETIMEDOUT';
 }
 
+/** The reply when a transfer cannot start, or null when it may. */
+function refusal(ctx: AuthedContext): Reply | null {
+  const { session } = ctx;
+  if (!session.data.ready) return reply(425, 'Use PORT, PASV, EPRT or EPSV first.');
+  if (session.tls?.prot !== 'P' && dataTlsRequired(session)) {
+    session.data.reset();
+    return reply(521, 'Data connections must be encrypted on this server: use PROT P.');
+  }
+  return null;
+}
+
+/** Opens the data connection, sends 150, and wraps it in TLS under PROT P. */
+async function openData(ctx: AuthedContext, job: TransferJob, controller: TransferAbort): Promise<Duplex> {
+  const { session } = ctx;
+  const cfg = session.server.config;
+  const timeoutMs = cfg.server.data_timeout * 1000;
+  let data: Duplex = await session.data.open(controller);
+  session.send(reply(150, job.opening));
+  if (session.tls?.prot === 'P') {
+    data = await secureDataConnection(data as Socket, session.tls.context, {
+      requireReuse: cfg.tls?.require_session_reuse ?? true,
+      timeoutMs,
+      abort: controller,
+    });
+  }
+  (data as Duplex & { setTimeout?: (ms: number, cb: () => void) => void }).setTimeout?.(timeoutMs, () => controller.abort('data-timeout'));
+  return data;
+}
+
 /** Runs a transfer and returns its final reply. */
 export async function runTransfer(ctx: AuthedContext, job: TransferJob): Promise<Reply> {
   const { session } = ctx;
-  if (!session.data.ready) {
+  const refused = refusal(ctx);
+  if (refused) {
     await job.discard?.();
-    return reply(425, 'Use PORT, PASV, EPRT or EPSV first.');
-  }
-  const protect = session.tls?.prot === 'P';
-  if (!protect && dataTlsRequired(session)) {
-    await job.discard?.();
-    session.data.reset();
-    return reply(521, 'Data connections must be encrypted on this server: use PROT P.');
+    return refused;
   }
   const controller = new TransferAbort();
   let bytes = 0;
   const started = performance.now();
   const start = startEvent(ctx, job);
-  const count = start ? progressCounter(ctx, start, (n) => (bytes += n)) : (n: number) => (bytes += n);
+  const add = (n: number) => (bytes += n);
+  const count = start ? progressCounter(ctx, start, add) : add;
   session.abortedTransfer = false;
   session.transfer = {
     abort: () => controller.abort(),
@@ -71,17 +97,7 @@ export async function runTransfer(ctx: AuthedContext, job: TransferJob): Promise
   let result: Reply;
   let complete = false;
   try {
-    data = await session.data.open(controller);
-    session.send(reply(150, job.opening));
-    if (protect && session.tls) {
-      data = await secureDataConnection(data as import('node:net').Socket, session.tls.context, {
-        requireReuse: session.server.config.tls?.require_session_reuse ?? true,
-        timeoutMs: session.server.config.server.data_timeout * 1000,
-        abort: controller,
-      });
-    }
-    const timeoutMs = session.server.config.server.data_timeout * 1000;
-    (data as Duplex & { setTimeout?: (ms: number, cb: () => void) => void }).setTimeout?.(timeoutMs, () => controller.abort('data-timeout'));
+    data = await openData(ctx, job, controller);
     await job.run(data, controller, count);
     await job.commit?.();
     complete = true;
@@ -95,10 +111,7 @@ export async function runTransfer(ctx: AuthedContext, job: TransferJob): Promise
     session.transfer = null;
     session.armTimer();
   }
-  if (start) {
-    const { events } = session.server.core;
-    events.emit('transfer', { ...start, bytes, seconds: (performance.now() - started) / 1000, ok: complete, mode: session.type === 'A' ? 'ascii' : 'binary', ident: ctx.account.ident });
-  }
+  if (start) endEvent(ctx, start, { bytes, seconds: (performance.now() - started) / 1000, ok: complete });
   return result;
 }
 
@@ -147,6 +160,12 @@ function startEvent(ctx: AuthedContext, job: TransferJob): TransferStartEvent | 
   };
   ctx.session.server.core.events.emit('transfer-start', e);
   return e;
+}
+
+/** Emits the end of a file transfer. */
+function endEvent(ctx: AuthedContext, start: TransferStartEvent, end: { bytes: number; seconds: number; ok: boolean }): void {
+  const mode = ctx.session.type === 'A' ? 'ascii' : 'binary';
+  ctx.session.server.core.events.emit('transfer', { ...start, ...end, mode, ident: ctx.account.ident });
 }
 
 /** Counts bytes, and emits transfer-progress at most once a second when someone listens. */

@@ -10,7 +10,7 @@ import { resolveVirtualPath } from '../../vfs/path.js';
 import type { Permission } from '../../config/schema.js';
 import type { Vfs } from '../../vfs/types.js';
 import type { Access } from '../../auth/access.js';
-import type { AuthedContext, CommandContext, Handler, PathSpec, Session } from './types.js';
+import type { AuthedContext, CommandContext, CommandSpec, Handler, PathSpec, Session } from './types.js';
 
 const PERMISSION_NAMES: Record<Permission, string> = {
   list: 'list directories',
@@ -23,27 +23,34 @@ const PERMISSION_NAMES: Record<Permission, string> = {
   rename: 'rename files',
 };
 
+/** The reply when a spec's shape, login or capability rules refuse the command, else null. */
+function refused(session: Session, spec: CommandSpec, verb: string, arg: string): Reply | null {
+  if (spec.arg === 'none' && arg.trim() !== '') return reply(501, `${verb} takes no argument.`);
+  if (spec.arg === 'required' && arg === '') return reply(501, `${verb} needs an argument.`);
+  if (spec.needs === 'login' && session.login.kind !== 'logged-in') return reply(530, 'Please login with USER and PASS.');
+  if (spec.capability && !storageOf(session).capabilities[spec.capability]) return reply(502, `${verb} is not supported by this server's storage.`);
+  return null;
+}
+
+/** Runs a handler through the gate; errors become replies. */
+async function run(session: Session, spec: CommandSpec, verb: string, arg: string): Promise<Reply | void> {
+  try {
+    const ctx = spec.needs === 'login' ? authedContext(session, verb, arg, spec.path) : { session, verb, arg };
+    return await (spec.handler as Handler<CommandContext>)(ctx);
+  } catch (err) {
+    if (!(err instanceof FtpReplyError)) session.server.log.debug({ err, verb }, 'command error');
+    return toReply(err, spec.noun ?? 'File');
+  }
+}
+
 /** Handles one command line; returns the final reply, if any is left to send. */
 export async function dispatch(session: Session & { logFailure(v: string, a: string, r: Reply): void }, line: string): Promise<Reply | void> {
   const parsed = parseCommand(line);
   if (!parsed) return reply(500, 'Syntax error, command unrecognized.');
   const { verb, arg } = parsed;
   const spec = session.server.commands.get(verb);
-  let result: Reply | void;
-  if (!spec) result = reply(500, `Unknown command ${verb.slice(0, 8)}.`);
-  else if (spec.arg === 'none' && arg.trim() !== '') result = reply(501, `${verb} takes no argument.`);
-  else if (spec.arg === 'required' && arg === '') result = reply(501, `${verb} needs an argument.`);
-  else if (spec.needs === 'login' && session.login.kind !== 'logged-in') result = reply(530, 'Please login with USER and PASS.');
-  else if (spec.capability && !storageOf(session).capabilities[spec.capability]) result = reply(502, `${verb} is not supported by this server's storage.`);
-  else {
-    try {
-      const ctx = spec.needs === 'login' ? authedContext(session, verb, arg, spec.path) : { session, verb, arg };
-      result = await (spec.handler as Handler<CommandContext>)(ctx);
-    } catch (err) {
-      if (!(err instanceof FtpReplyError)) session.server.log.debug({ err, verb }, 'command error');
-      result = toReply(err, spec.noun ?? 'File');
-    }
-  }
+  const result = !spec ? reply(500, `Unknown command ${verb.slice(0, 8)}.`) : (refused(session, spec, verb, arg) ?? (await run(session, spec, verb, arg)));
+  // One-shot state lasts one command, except across the verbs the table lets stand between.
   if (!spec?.keepsRest) session.restOffset = 0;
   if (verb !== 'RNFR') session.renameFrom = null;
   if (result) session.logFailure(verb, arg, result);

@@ -1,7 +1,7 @@
 /**
  * How an FTP session names itself in the server's events.
  */
-import type { Protocol, SessionRef, UserRef } from '../../core/events.js';
+import type { Protocol, SessionRef, UserRef } from '../../events/events.js';
 import type { LoggedInSession, Session } from './types.js';
 
 /** `ftps` once the control connection uses TLS. */

@@ -158,7 +158,7 @@ export class FtpSession implements Session {
     if (held.length > 0) raw.unshift(Buffer.concat(held));
     const context = tlsMaterial.newContext();
     const secure = new TLSSocket(raw, { isServer: true, secureContext: context });
-    secure.on('error', (err) => {
+    secure.on('error', (err: Error) => {
       this.log.info({ event: 'tls-failed', session: this.id, remote: this.remoteAddress, err: err.message }, 'TLS negotiation failed');
       secure.destroy();
       raw.destroy();

@@ -80,7 +80,7 @@ export class DirLister {
 }
 
 function toStats(b: ListBatch): VfsStat[] {
-  const out: VfsStat[] = new Array(b.names.length);
+  const out = new Array<VfsStat>(b.names.length);
   for (let i = 0; i < b.names.length; i++) {
     out[i] = {
       name: b.names[i] as string,

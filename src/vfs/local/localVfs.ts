@@ -32,7 +32,7 @@ export interface LocalVfsOptions {
   hostTag?: string;
 }
 
-function toStat(name: string, st: import('node:fs').Stats): VfsStat {
+function toStat(name: string, st: Stats): VfsStat {
   return {
     name,
     type: st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'link' : 'other',

@@ -79,7 +79,7 @@ export class LocalReadHandle implements ReadHandle {
         inFlight[i] = writeChunk(dest, n === buf.length ? buf : buf.subarray(0, n));
         if (bufs[1]) i ^= 1;
       }
-      await Promise.all(inFlight);
+      await Promise.all(inFlight.filter((p): p is Promise<void> => p !== null));
       dest.end();
       await finished(dest, { readable: false });
     } finally {

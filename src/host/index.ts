@@ -25,7 +25,7 @@ export type {
   TransferProgressEvent,
   TransferStartEvent,
   UserRef,
-} from './events.js';
+} from '../events/events.js';
 export { ConfigError, type WharfConfig } from '../config/load.js';
 export { MemoryState } from '../state/memory.js';
 export type { Admission, BanEntry, FailureVerdict, SharedState, StateLimits } from '../state/types.js';

@@ -122,11 +122,11 @@ export class ServerEvents extends EventEmitter<ServerEventMap> {
    * if any (else ignored), never to the session that emitted.
    */
   override emit<K extends ServerEventName>(name: K, ...args: ServerEventMap[K]): boolean {
-    const emit = EventEmitter.prototype.emit as (this: EventEmitter, n: string, ...a: unknown[]) => boolean;
+    const emit = (n: string, ...a: unknown[]): boolean => (EventEmitter.prototype.emit as (this: EventEmitter, n: string, ...a: unknown[]) => boolean).call(this, n, ...a);
     try {
-      return emit.call(this, name, ...args);
+      return emit(name, ...args);
     } catch (err) {
-      if (this.listenerCount('error' as never) > 0) emit.call(this, 'error', err);
+      if (this.listenerCount('error' as never) > 0) emit('error', err);
       return true;
     }
   }

@@ -13,11 +13,11 @@ import { MemoryState } from '../state/memory.js';
 import type { SharedState } from '../state/types.js';
 import { FtpServer } from '../server/server.js';
 import { TlsMaterial } from '../server/tls/material.js';
-import type { Core } from './context.js';
-import { ServerEvents, type ServerEventMap } from './events.js';
-import { silentLogger, type Logger } from './log.js';
-import { StorageOpener } from './storage.js';
-import { logEvents, xferlogEvents } from './subscribers.js';
+import type { Core } from '../core/context.js';
+import { ServerEvents, type ServerEventMap } from '../events/events.js';
+import { silentLogger, type Logger } from '../events/log.js';
+import { StorageOpener } from '../core/storage.js';
+import { logEvents, xferlogEvents } from '../events/subscribers.js';
 
 /** Where the server listens, once `listen()` resolved. */
 export interface ListeningAddresses {
