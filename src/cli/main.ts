@@ -8,7 +8,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfigFile, checkConfigPaths } from '../config/load.js';
 import { hashPassword } from '../auth/password.js';
 import { registerClientCommands } from './client/index.js';
-import { serve } from './serve.js';
+import { serve, type ServeOptions } from './serve.js';
 import { generateSelfSigned } from './genCert.js';
 import { TlsMaterial } from '../server/tls/material.js';
 
@@ -60,7 +60,7 @@ function buildProgram(setCode: (n: number) => void): Command {
     .option('-p, --port <n>', 'control port (overrides server.port)', parsePort)
     .option('-H, --host <addr>', 'listen address (overrides server.host)')
     .option('-r, --root <dir>', 'anonymous root (default ./public)')
-    .action(async (opts) => setCode(await serve(opts)));
+    .action(async (opts: ServeOptions) => setCode(await serve(opts)));
 
   program
     .command('hash-password')

@@ -141,7 +141,7 @@ export async function mirrorUp(client: FtpClient, localDir: string, remoteDir: s
         pending.push(childRel);
       } else if (d.isFile()) {
         const st = await fs.promises.stat(local);
-        if (remote && remote.type !== 'directory' && remote.size === st.size && remote.modifiedAt && remote.modifiedAt.getTime() >= Math.floor(st.mtimeMs / 1000) * 1000 - tolerance(remote)) {
+        if (sameRemote(remote, st)) {
           result.skipped.push(childRel);
           options.onFile?.({ path: childRel, action: 'skip', size: st.size });
           continue;
@@ -166,6 +166,12 @@ export async function mirrorUp(client: FtpClient, localDir: string, remoteDir: s
 /** LIST times have minute precision (day for old files); MLSD has seconds. */
 function tolerance(entry: FileInfo): number {
   return /^[a-z.]+=/i.test(entry.raw) ? 0 : 60_000;
+}
+
+/** True when the remote file (if any) has the local file's size and is not older, to the precision of its listing. */
+function sameRemote(remote: FileInfo | undefined, st: fs.Stats): boolean {
+  if (!remote || remote.type === 'directory' || remote.size !== st.size || !remote.modifiedAt) return false;
+  return remote.modifiedAt.getTime() >= Math.floor(st.mtimeMs / 1000) * 1000 - tolerance(remote);
 }
 
 async function exists(p: string): Promise<boolean> {

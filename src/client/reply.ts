@@ -24,6 +24,26 @@ export interface ReplyParserOptions {
 
 const CODE_LINE = /^(\d{3})([ -]?)(.*)$/s;
 
+/** A line that starts with a reply code: the code, what follows it (` `, `-` or nothing) and the text after that. */
+interface CodeLine {
+  code: string;
+  separator: string;
+  text: string;
+}
+
+/** Splits a line that starts with three digits; null for any other line. */
+function splitCodeLine(line: string): CodeLine | null {
+  const m = CODE_LINE.exec(line);
+  return m ? { code: m[1] ?? '', separator: m[2] ?? '', text: m[3] ?? '' } : null;
+}
+
+/** A multi-line reply being read: its code, raw lines and texts so far. */
+interface PendingReply {
+  code: string;
+  lines: string[];
+  texts: string[];
+}
+
 /** Error thrown by {@link ReplyParser} for malformed or oversized input. */
 export class ReplyParseError extends Error {
   override name = 'ReplyParseError';
@@ -36,7 +56,7 @@ export class ReplyParseError extends Error {
  */
 export class ReplyParser {
   private buffer = '';
-  private pending: { code: string; lines: string[]; texts: string[] } | undefined;
+  private pending: PendingReply | undefined;
   private readonly maxLineLength: number;
   private readonly maxLines: number;
 
@@ -71,29 +91,35 @@ export class ReplyParser {
   }
 
   private line(line: string): FtpReply | undefined {
-    const m = CODE_LINE.exec(line);
-    if (this.pending) {
-      const p = this.pending;
-      p.lines.push(line);
-      if (p.lines.length > this.maxLines) throw new ReplyParseError('multi-line reply too long');
-      if (m && m[1] === p.code && m[2] !== '-') {
-        p.texts.push(m[3] ?? '');
-        this.pending = undefined;
-        return { code: Number(p.code), message: p.texts.join('\n'), lines: p.lines };
-      }
-      // Intermediate lines: strip a leading "ddd-" if the server repeats it.
-      p.texts.push(m && m[1] === p.code ? (m[3] ?? '') : line.replace(/^ /, ''));
-      return undefined;
-    }
-    if (!m || (m[2] === '' && (m[3] ?? '') !== '')) {
+    const parsed = splitCodeLine(line);
+    return this.pending ? this.continueReply(this.pending, line, parsed) : this.startReply(line, parsed);
+  }
+
+  /** The first line of a reply: `ddd text` is a whole reply, `ddd-text` opens a multi-line one. */
+  private startReply(line: string, parsed: CodeLine | null): FtpReply | undefined {
+    if (!parsed || (parsed.separator === '' && parsed.text !== '')) {
       throw new ReplyParseError(`malformed reply line: ${JSON.stringify(line.slice(0, 80))}`);
     }
-    const code = m[1] ?? '';
-    if (m[2] === '-') {
-      this.pending = { code, lines: [line], texts: [m[3] ?? ''] };
+    if (parsed.separator === '-') {
+      this.pending = { code: parsed.code, lines: [line], texts: [parsed.text] };
       return undefined;
     }
-    return { code: Number(code), message: m[3] ?? '', lines: [line] };
+    return { code: Number(parsed.code), message: parsed.text, lines: [line] };
+  }
+
+  /** A line inside a multi-line reply: the same code not followed by `-` ends it, any other line is kept. */
+  private continueReply(pending: PendingReply, line: string, parsed: CodeLine | null): FtpReply | undefined {
+    pending.lines.push(line);
+    if (pending.lines.length > this.maxLines) throw new ReplyParseError('multi-line reply too long');
+    const sameCode = parsed !== null && parsed.code === pending.code;
+    if (sameCode && parsed.separator !== '-') {
+      pending.texts.push(parsed.text);
+      this.pending = undefined;
+      return { code: Number(pending.code), message: pending.texts.join('\n'), lines: pending.lines };
+    }
+    // Intermediate lines: strip a leading "ddd-" if the server repeats it.
+    pending.texts.push(sameCode ? parsed.text : line.replace(/^ /, ''));
+    return undefined;
   }
 }
 

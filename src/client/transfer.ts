@@ -131,10 +131,10 @@ function withSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined, onA
   return new Promise<T>((resolve, reject) => {
     const abort = (): void => { onAbort(); reject(new FtpAbortError('operation aborted')); };
     signal.addEventListener('abort', abort, { once: true });
-    promise.then(
-      (v) => { signal.removeEventListener('abort', abort); resolve(v); },
-      (e: unknown) => { signal.removeEventListener('abort', abort); reject(e); },
-    );
+    // Once the promise settles the listener is removed, then its outcome is passed on unchanged (a rejection reason need not be an Error).
+    const detach = (): void => signal.removeEventListener('abort', abort);
+    promise.then(detach, detach);
+    promise.then(resolve, reject);
   });
 }
 

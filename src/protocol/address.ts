@@ -51,20 +51,48 @@ export type EprtResult =
   | { ok: true; family: 1 | 2; host: string; port: number }
   | { ok: false; reason: 'syntax' | 'protocol' };
 
-/** Parses the EPRT argument `<d>proto<d>address<d>port<d>`. */
-export function parseEprt(arg: string): EprtResult {
+/** The network protocols of EPRT (1 IPv4, 2 IPv6) and how each one's address is checked. */
+const EPRT_FAMILIES = new Map<string, { family: 1 | 2; isAddress: (host: string) => boolean }>([
+  ['1', { family: 1, isAddress: isIPv4 }],
+  ['2', { family: 2, isAddress: isIPv6 }],
+]);
+
+/** The EPRT delimiter may be any printable ASCII character but space (33 to 126). */
+function isEprtDelimiter(d: string): boolean {
+  const c = d.charCodeAt(0);
+  return c >= 33 && c <= 126;
+}
+
+/** The protocol, address and port fields of `<d>proto<d>address<d>port<d>`; null when the argument is not of that shape. */
+function eprtFields(arg: string): [proto: string, host: string, port: string] | null {
   const d = arg.charAt(0);
-  if (d === '' || d.charCodeAt(0) < 33 || d.charCodeAt(0) > 126) return { ok: false, reason: 'syntax' };
+  if (!isEprtDelimiter(d)) return null;
   const parts = arg.split(d);
-  if (parts.length !== 5 || parts[0] !== '' || parts[4] !== '') return { ok: false, reason: 'syntax' };
-  const [, proto, host = '', portText = ''] = parts;
-  if (proto !== '1' && proto !== '2') return { ok: false, reason: 'protocol' };
-  if (!/^\d{1,5}$/.test(portText)) return { ok: false, reason: 'syntax' };
-  const port = Number(portText);
-  if (port < 1 || port > 65535) return { ok: false, reason: 'syntax' };
-  const family = proto === '1' ? 1 : 2;
-  if (family === 1 ? !isIPv4(host) : !isIPv6(host)) return { ok: false, reason: 'syntax' };
-  return { ok: true, family, host, port };
+  if (parts.length !== 5 || parts[0] !== '' || parts[4] !== '') return null;
+  return [parts[1] ?? '', parts[2] ?? '', parts[3] ?? ''];
+}
+
+/** An EPRT port: one to five decimal digits, 1 to 65535; null otherwise. */
+function eprtPort(text: string): number | null {
+  if (!/^\d{1,5}$/.test(text)) return null;
+  const port = Number(text);
+  return port >= 1 && port <= 65535 ? port : null;
+}
+
+/**
+ * Parses the EPRT argument `<d>proto<d>address<d>port<d>`. An unknown
+ * protocol is refused as `protocol` (the server then answers 522), before the
+ * port and the address are looked at; anything else wrong is `syntax`.
+ */
+export function parseEprt(arg: string): EprtResult {
+  const fields = eprtFields(arg);
+  if (!fields) return { ok: false, reason: 'syntax' };
+  const [proto, host, portText] = fields;
+  const protocol = EPRT_FAMILIES.get(proto);
+  if (!protocol) return { ok: false, reason: 'protocol' };
+  const port = eprtPort(portText);
+  if (port === null || !protocol.isAddress(host)) return { ok: false, reason: 'syntax' };
+  return { ok: true, family: protocol.family, host, port };
 }
 
 /** Formats an EPRT argument: `|2|addr|port|` for IPv6, else `|1|addr|port|`. */

@@ -28,7 +28,7 @@ test('MLSx facts', () => {
   assert.equal(formatMlsxLine(e, 'r', all), 'type=file;size=10;modify=20260102030405;perm=r;unique=801.1a; a.bin');
   const dir = { ...e, name: 'd', type: 'dir' as const };
   assert.equal(formatMlsxLine(dir, 'el', new Set(['type', 'perm'] as const)), 'type=dir;perm=el; d');
-  assert.equal(formatMlsxLine(dir, 'el', new Set(['type'] as const), '.', 'cdir'), 'type=cdir; .');
+  assert.equal(formatMlsxLine(dir, 'el', new Set(['type'] as const), { name: '.', role: 'cdir' }), 'type=cdir; .');
   assert.equal(mlstFeature(new Set(['type', 'size'] as const)), 'MLST type*;size*;modify;perm;unique;');
   assert.deepEqual([...parseMlstOpts('Type;SIZE;bogus;')], ['type', 'size']);
 });

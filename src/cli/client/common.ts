@@ -4,7 +4,7 @@
  * the verbose dialogue on stderr, and turning any failure into one line.
  */
 import { CommanderError, type Command } from 'commander';
-import { connect, FtpClient, FtpReplyError, parseFtpUrl, type LogEntry, type ParsedFtpUrl } from '../../client/index.js';
+import { connect, FtpReplyError, parseFtpUrl, type FtpClient, type LogEntry, type ParsedFtpUrl } from '../../client/index.js';
 import { lookupNetrc } from './netrc.js';
 import { ask } from './prompt.js';
 

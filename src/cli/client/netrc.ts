@@ -11,33 +11,63 @@ export interface NetrcEntry {
   password: string | undefined;
 }
 
-/** Parses netrc text. `macdef` bodies are skipped. */
-export function parseNetrc(text: string): NetrcEntry[] {
-  const entries: NetrcEntry[] = [];
+/** A word of a netrc line: a double-quoted string (backslash escapes anything) or a run of non-blanks. */
+const WORD = /"(?:[^"\\]|\\.)*"|\S+/g;
+
+/** Keywords that take a value inside an entry, and the field the value goes to (`account` is read and dropped). */
+const ENTRY_KEYWORDS = new Map<string, 'login' | 'password' | undefined>([
+  ['login', 'login'],
+  ['password', 'password'],
+  ['account', undefined],
+]);
+
+/** The words of one line, still quoted; a line whose first non-blank is `#` has none. */
+function lineWords(line: string): string[] {
+  return line.replace(/^\s*#.*$/, '').match(WORD) ?? [];
+}
+
+/** A word without its quotes and escapes; unquoted words are kept as they are. */
+function unquote(word: string): string {
+  return word.startsWith('"') ? word.slice(1, -1).replace(/\\(.)/g, '$1') : word;
+}
+
+/** Index of the last line of a `macdef` body declared on line `start`: the body runs until the next empty or blank line. */
+function macroEnd(lines: string[], start: number): number {
+  let i = start;
+  while (i + 1 < lines.length && (lines[i + 1] ?? '').trim() !== '') i++;
+  return i;
+}
+
+/** The tokens of netrc text, unquoted; comment lines, and from an unquoted `macdef` on, the rest of its line and its body, are left out. */
+function tokenize(text: string): string[] {
   const lines = text.split(/\r?\n/);
   const tokens: string[] = [];
   for (let i = 0; i < lines.length; i++) {
-    const words = (lines[i] ?? '').replace(/^\s*#.*$/, '').match(/"(?:[^"\\]|\\.)*"|\S+/g) ?? [];
-    for (let w = 0; w < words.length; w++) {
-      const word = words[w] ?? '';
-      if (word === 'macdef') {
-        // a macro runs until the next empty line
-        while (i + 1 < lines.length && (lines[i + 1] ?? '').trim() !== '') i++;
-        break;
-      }
-      tokens.push(word.startsWith('"') ? word.slice(1, -1).replace(/\\(.)/g, '$1') : word);
-    }
+    const words = lineWords(lines[i] ?? '');
+    const macdef = words.indexOf('macdef');
+    tokens.push(...(macdef < 0 ? words : words.slice(0, macdef)).map(unquote));
+    if (macdef >= 0) i = macroEnd(lines, i);
   }
-  let current: NetrcEntry | undefined;
+  return tokens;
+}
+
+/**
+ * Parses netrc text. `machine NAME` and `default` start an entry; inside one,
+ * `login`, `password` and `account` take the next token as their value
+ * (whatever it is); any other token is skipped. `macdef` bodies are skipped.
+ */
+export function parseNetrc(text: string): NetrcEntry[] {
+  const entries: NetrcEntry[] = [];
+  const tokens = tokenize(text);
   for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i];
+    const t = tokens[i] ?? '';
+    const current = entries.at(-1);
     if (t === 'machine' || t === 'default') {
-      current = { machine: t === 'machine' ? tokens[++i] : undefined, login: undefined, password: undefined };
-      entries.push(current);
-    } else if (current && (t === 'login' || t === 'password' || t === 'account')) {
+      entries.push({ machine: t === 'machine' ? tokens[++i] : undefined, login: undefined, password: undefined });
+    } else if (current && ENTRY_KEYWORDS.has(t)) {
+      const field = ENTRY_KEYWORDS.get(t);
       const value = tokens[++i];
-      if (t === 'login') current.login = value;
-      if (t === 'password') current.password = value;
+      if (field) current[field] = value;
     }
   }
   return entries;

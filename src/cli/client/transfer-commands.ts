@@ -35,7 +35,7 @@ async function withClient<T>(urlText: string, opts: CommonOptions, signal: Abort
 export async function getCommand(urlText: string, dest: string | undefined, opts: TransferCliOptions, signal: AbortSignal): Promise<void> {
   await withClient(urlText, opts, signal, async (client, remote, isDirectory) => {
     if (!remote || isDirectory) throw new UsageError('the URL names a directory: use `wharf ls` or `wharf mirror`');
-    const display = new ProgressDisplay(progressMode(opts));
+    const get: GetContext = { client, opts, display: new ProgressDisplay(progressMode(opts)), signal };
     const { dir, base } = splitRemote(remote);
     if (hasGlob(base)) {
       const match = picomatch(base, { dot: false });
@@ -44,7 +44,7 @@ export async function getCommand(urlText: string, dest: string | undefined, opts
       const target = dest ?? '.';
       await fs.promises.mkdir(target, { recursive: true });
       for (const f of files) {
-        await fetchOne(client, dir ? `${dir.replace(/\/$/, '')}/${f.name}` : f.name, path.join(target, f.name), opts, display, signal);
+        await fetchOne(get, dir ? `${dir.replace(/\/$/, '')}/${f.name}` : f.name, path.join(target, f.name));
       }
       return;
     }
@@ -54,11 +54,20 @@ export async function getCommand(urlText: string, dest: string | undefined, opts
     }
     let local = dest ?? base;
     if (dest !== undefined && (dest.endsWith('/') || dest.endsWith(path.sep) || (await isDir(dest)))) local = path.join(dest, base);
-    await fetchOne(client, remote, local, opts, display, signal);
+    await fetchOne(get, remote, local);
   });
 }
 
-async function fetchOne(client: FtpClient, remote: string, local: string, opts: TransferCliOptions, display: ProgressDisplay, signal: AbortSignal): Promise<void> {
+/** What the downloads of one `get` share. */
+interface GetContext {
+  client: FtpClient;
+  opts: TransferCliOptions;
+  display: ProgressDisplay;
+  signal: AbortSignal;
+}
+
+/** Downloads one file to `local`, resuming with --continue. */
+async function fetchOne({ client, opts, display, signal }: GetContext, remote: string, local: string): Promise<void> {
   const size = await client.size(remote, { signal }).catch(() => undefined);
   let offset = 0;
   if (opts.continue) {

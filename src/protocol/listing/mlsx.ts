@@ -42,23 +42,30 @@ export class TimeValCache {
   }
 }
 
+/** The value of the `type` fact: `cdir` or `pdir` for the listed directory and its parent, else the kind of entry. */
+function typeFact(type: EntryFacts['type'], role: MlsxRole): string {
+  if (role !== 'entry') return role;
+  return type === 'dir' ? 'dir' : type === 'file' ? 'file' : 'OS.unix=other';
+}
+
+/** Options of {@link formatMlsxLine}. */
+export interface MlsxLineOptions {
+  /** The name to show (default `entry.name`): `.` for the listed directory, the whole path for MLST. */
+  name?: string;
+  /** What the entry is to the listing, for the `type` fact (default `entry`). */
+  role?: MlsxRole;
+  /** A cache for the `modify` values of one listing. */
+  times?: TimeValCache;
+}
+
 /**
  * The facts of one entry, then a space and the name. `perm` is computed by
  * the caller from the session's permissions (RFC 3659 section 7.5.5).
  */
-export function formatMlsxLine(
-  entry: EntryFacts,
-  perm: string,
-  facts: ReadonlySet<MlstFact>,
-  displayName = entry.name,
-  role: MlsxRole = 'entry',
-  times?: TimeValCache,
-): string {
+export function formatMlsxLine(entry: EntryFacts, perm: string, facts: ReadonlySet<MlstFact>, options: MlsxLineOptions = {}): string {
+  const { name: displayName = entry.name, role = 'entry', times } = options;
   let out = '';
-  if (facts.has('type')) {
-    const t = role !== 'entry' ? role : entry.type === 'dir' ? 'dir' : entry.type === 'file' ? 'file' : 'OS.unix=other';
-    out += `type=${t};`;
-  }
+  if (facts.has('type')) out += `type=${typeFact(entry.type, role)};`;
   if (facts.has('size') && entry.type !== 'dir') out += `size=${entry.size};`;
   if (facts.has('modify')) out += `modify=${times ? times.format(entry.mtime) : formatTimeVal(entry.mtime)};`;
   if (facts.has('perm')) out += `perm=${perm};`;

@@ -82,7 +82,7 @@ async function* mlsdLines(ctx: AuthedContext, dir: string): AsyncGenerator<strin
   const facts = ctx.session.mlstFacts;
   const access = ctx.account.access;
   const self = await ctx.vfs.stat(dir);
-  yield formatMlsxLine(self, permFact(access, dir, 'dir'), facts, '.', 'cdir') + '\r\n';
+  yield formatMlsxLine(self, permFact(access, dir, 'dir'), facts, { name: '.', role: 'cdir' }) + '\r\n';
   const times = new TimeValCache();
   // Rights are usually the same for every entry of a directory: compute them once per type.
   const uniform = access.uniformIn(dir);
@@ -95,7 +95,7 @@ async function* mlsdLines(ctx: AuthedContext, dir: string): AsyncGenerator<strin
   };
   for await (const batch of ctx.vfs.list(dir)) {
     let out = '';
-    for (const e of batch) out += formatMlsxLine(e, perm(e), facts, e.name, 'entry', times) + '\r\n';
+    for (const e of batch) out += formatMlsxLine(e, perm(e), facts, { times }) + '\r\n';
     yield out;
   }
 }
@@ -135,7 +135,7 @@ async function mlst(ctx: AuthedContext): Promise<Reply> {
     throw new FtpReplyError(550, 'Permission denied.');
   }
   const st = await ctx.vfs.stat(path);
-  const line = formatMlsxLine(st, permFact(a, path, st.type), ctx.session.mlstFacts, path);
+  const line = formatMlsxLine(st, permFact(a, path, st.type), ctx.session.mlstFacts, { name: path });
   return reply(250, [`Listing ${path}`, line, 'End']);
 }
 

@@ -50,11 +50,12 @@ function completer(getShell: () => Shell | undefined, generation: () => number):
 /** Runs the shell until `quit` or end of input. The exit code stays 0 unless the shell cannot start. */
 export async function shellCommand(url: string | undefined, options: ShellCliOptions): Promise<void> {
   const interactive = Boolean(process.stdin.isTTY);
-  let shellRef: Shell | undefined;
   let generation = 0;
-  const reader = new LineReader(process.stdin, process.stdout, interactive, completer(() => shellRef, () => generation));
+  // The completer is built before the shell it completes for: it reaches it through this reference.
+  const shellRef: { current: Shell | undefined } = { current: undefined };
+  const reader = new LineReader(process.stdin, process.stdout, interactive, completer(() => shellRef.current, () => generation));
   const shell = new Shell({ input: process.stdin, output: process.stdout, interactive }, options, reader);
-  shellRef = shell;
+  shellRef.current = shell;
   let busy = false;
   reader.onInterrupt = () => {
     if (busy) shell.controller.abort();

@@ -5,10 +5,10 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { connect, FtpClient, FtpReplyError, parseFtpUrl, type LogEntry } from '../../../client/index.js';
+import { connect, FtpReplyError, parseFtpUrl, type ConnectOptions, type FtpClient, type LogEntry, type ParsedFtpUrl } from '../../../client/index.js';
 import { describeError, type CommonOptions } from '../common.js';
 import { lookupNetrc } from '../netrc.js';
-import { LineReader } from './lines.js';
+import type { LineReader } from './lines.js';
 
 /** Options of `wharf shell`. */
 export interface ShellCliOptions extends CommonOptions {
@@ -22,6 +22,22 @@ const INTERNAL = new Set(['FEAT', 'OPTS', 'SIZE', 'MDTM', 'PWD', 'TYPE', 'SYST',
 /** An error for the user, printed as is. */
 export class ShellError extends Error {
   override name = 'ShellError';
+}
+
+/** Where `open` connects: the host and port, and the parsed URL when it was given one. */
+interface OpenTarget {
+  host: string;
+  port: number;
+  url: ParsedFtpUrl | undefined;
+}
+
+/** Reads the arguments of `open`: a URL (which gives the port), or a host and a port, 21 by default. */
+function openTarget(target: string, portArg: string | undefined): OpenTarget {
+  const url = /^ftps?:\/\//i.test(target) ? parseFtpUrl(target) : undefined;
+  const host = url?.host ?? target;
+  const port = url?.port ?? (portArg ? Number(portArg) : 21);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ShellError(`${portArg}: bad port number.`);
+  return { host, port, url };
 }
 
 /** Where the shell writes. */
@@ -83,24 +99,40 @@ export class Shell {
   /** Receives the dialogue from the client and echoes it like the classic client. */
   readonly log = (e: LogEntry): void => {
     if (this.silent) return;
-    if (e.direction === 'send') {
-      this.lastVerb = (e.text.split(' ')[0] ?? '').toUpperCase();
-      if (this.debug) this.print(`---> ${e.text.replace(/^PASS .*/, 'PASS XXXX')}`);
-      return;
-    }
-    if (e.direction !== 'recv') return;
-    if (!this.multi) {
-      const code = Number(e.text.slice(0, 3));
-      if (e.text[3] === '-') this.multi = e.text.slice(0, 3);
-      const hidden = INTERNAL.has(this.lastVerb) && !this.exposed.has(this.lastVerb) && !this.debug;
-      this.showing = !hidden && (this.verbose || code >= 400);
-    } else if (e.text.startsWith(`${this.multi} `) || e.text === this.multi) {
-      this.multi = undefined;
-    }
-    if (!this.showing) return;
-    if (this.held && (this.held.length > 0 || /^(226|250)[ -]/.test(e.text))) this.held.push(e.text);
-    else this.print(e.text);
+    if (e.direction === 'send') this.sent(e.text);
+    else if (e.direction === 'recv') this.received(e.text);
   };
+
+  /** A command went out: its verb decides whether the replies are shown; it is echoed only when debugging. */
+  private sent(text: string): void {
+    this.lastVerb = (text.split(' ')[0] ?? '').toUpperCase();
+    if (this.debug) this.print(`---> ${text.replace(/^PASS .*/, 'PASS XXXX')}`);
+  }
+
+  /** A reply line came in: the first line of a reply decides for all its lines. */
+  private received(text: string): void {
+    if (!this.multi) this.showing = this.firstLine(text);
+    else if (text.startsWith(`${this.multi} `) || text === this.multi) this.multi = undefined;
+    if (this.showing) this.echo(text);
+  }
+
+  /**
+   * The first line of a reply: notes whether a multi-line reply starts, and
+   * tells whether to show the reply. Replies to internal commands are hidden
+   * (unless exposed or debugging); with verbose off only errors are shown.
+   */
+  private firstLine(text: string): boolean {
+    const code = Number(text.slice(0, 3));
+    if (text[3] === '-') this.multi = text.slice(0, 3);
+    const hidden = INTERNAL.has(this.lastVerb) && !this.exposed.has(this.lastVerb) && !this.debug;
+    return !hidden && (this.verbose || code >= 400);
+  }
+
+  /** Prints a reply line, or holds it back while a listing runs: from its 226/250 on (see holdingFinal). */
+  private echo(text: string): void {
+    if (this.held && (this.held.length > 0 || /^(226|250)[ -]/.test(text))) this.held.push(text);
+    else this.print(text);
+  }
 
   /** Runs a listing so that its lines appear between the 150 and the 226 reply, as the classic client shows them. */
   async holdingFinal<T>(fn: () => Promise<T>, emit: (value: T) => void): Promise<void> {
@@ -124,36 +156,48 @@ export class Shell {
   /** `open host [port]` or `open URL`: connects, then logs in unless told not to. */
   async open(target: string, portArg?: string): Promise<void> {
     if (this.client && !this.client.closed) throw new ShellError(`Already connected to ${this.host}, use close first.`);
-    const isUrl = /^ftps?:\/\//i.test(target);
-    const url = isUrl ? parseFtpUrl(target) : undefined;
-    const host = url?.host ?? target;
-    const port = url?.port ?? (portArg ? Number(portArg) : 21);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ShellError(`${portArg}: bad port number.`);
-    this.silent = true;
-    const client = await connect({
+    const { host, port, url } = openTarget(target, portArg);
+    const client = await this.connectQuietly(host, port, url?.secure);
+    this.client = client;
+    this.host = host;
+    this.print(`Connected to ${host}.`);
+    if (this.verbose) for (const line of client.greeting?.lines ?? []) this.print(line);
+    await this.loginAtOpen(host, url);
+    if (url?.path) await client.cd(url.path).catch(() => undefined);
+  }
+
+  /** Connects without logging in, echoing nothing meanwhile; explicit TLS with --tls unless the URL said ftps://. */
+  private async connectQuietly(host: string, port: number, secure: 'implicit' | undefined): Promise<FtpClient> {
+    const options: ConnectOptions = {
       host,
       port,
-      secure: url?.secure ?? (this.options.tls ? 'explicit' : false),
+      secure: secure ?? (this.options.tls ? 'explicit' : false),
       insecure: this.options.insecure ?? false,
       passive: this.passive,
       timeout: Number(this.options.timeout ?? '30') * 1000,
       log: this.log,
       login: false,
-    }, {}).catch((err: unknown) => {
+    };
+    this.silent = true;
+    try {
+      return await connect(options, {});
+    } catch (err) {
       throw new ShellError(`ftp: ${describeError(err)}`);
-    }).finally(() => { this.silent = false; });
-    this.client = client;
-    this.host = host;
-    this.print(`Connected to ${host}.`);
-    if (this.verbose) for (const line of client.greeting?.lines ?? []) this.print(line);
-    if (url?.user !== undefined) {
-      await this.login(url.user, url.password);
-    } else if (this.options.autoLogin !== false) {
-      const entry = lookupNetrc(host);
-      if (entry?.login !== undefined) await this.login(entry.login, entry.password);
-      else if (this.io.interactive) await this.login();
+    } finally {
+      this.silent = false;
     }
-    if (url?.path) await client.cd(url.path).catch(() => undefined);
+  }
+
+  /**
+   * Logs in after `open`: as the URL's user; else, unless `-n`, with the
+   * ~/.netrc entry for the host, or by asking on a terminal.
+   */
+  private async loginAtOpen(host: string, url: ParsedFtpUrl | undefined): Promise<void> {
+    if (url?.user !== undefined) return this.login(url.user, url.password);
+    if (this.options.autoLogin === false) return;
+    const entry = lookupNetrc(host);
+    if (entry?.login !== undefined) await this.login(entry.login, entry.password);
+    else if (this.io.interactive) await this.login();
   }
 
   /** Logs in, prompting `Name (host:user):` and `Password:` for what is missing. */
