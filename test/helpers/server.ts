@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildConfig, type WharfConfig } from '../../src/config/load.js';
 import { hashPassword } from '../../src/auth/password.js';
-import { WharfServer, type WharfServerOptions } from '../../src/core/server.js';
-import { createLogger } from '../../src/core/log.js';
+import { WharfServer, type WharfServerOptions } from '../../src/host/server.js';
+import { createLogger } from '../../src/events/log.js';
 import { leakCheck } from './leaks.js';
 
 /** A running test server. */
@@ -29,7 +29,9 @@ export interface TestServer {
    * Closes the server (no grace), removes the temporary directory, then runs
    * the leak check: fails if anything the test opened since `startServer`
    * (sockets, servers, timers, child processes, file handles) is still open.
-   * Close the test's own clients first. Calling it again returns the same promise.
+   * With several test servers open at once, the check runs when the last one
+   * closes (see `joinLeakGroup`). Close the test's own clients and listeners
+   * first. Calling it again returns the same promise.
    */
   close(): Promise<void>;
 }
@@ -69,14 +71,45 @@ function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<s
  * (e.g. `{ server: { max_connections: 2 } }`). The anonymous root holds
  * `hello.txt`, `pub/data.bin` (64 KiB) and an `incoming` drop box.
  */
-export async function startServer(
-  overrides: Record<string, unknown> = {},
-  options: WharfServerOptions = {},
-  helper: StartOptions = {},
-): Promise<TestServer> {
+export async function startServer(overrides: Record<string, unknown> = {}, options: WharfServerOptions = {}, helper: StartOptions = {}): Promise<TestServer> {
   if (helper.skipLeakCheck !== undefined && helper.skipLeakCheck.trim() === '') throw new Error('skipLeakCheck needs a reason');
+  const leaks = joinLeakGroup(helper.skipLeakCheck);
+  try {
+    return await start(overrides, options, leaks);
+  } catch (err) {
+    leaks.leave().catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Test servers open at the same time share one leak check: the snapshot is
+ * taken when the first of them starts, and checked when the last of them has
+ * closed. So a test may start a second server and close them in any order
+ * (after-hooks run in the order they were added) without one server's check
+ * counting the other's sockets. Tests in a file run one at a time, so a group
+ * is one test's servers.
+ */
+let group: { open: number; check: () => Promise<void>; skipped: string[] } | null = null;
+
+function joinLeakGroup(skip: string | undefined): { leave(): Promise<void> } {
   // Snapshot before the helper opens anything, so the check covers the whole test from here on.
-  const leaks = helper.skipLeakCheck === undefined ? leakCheck() : null;
+  const g = (group ??= { open: 0, check: leakCheck(), skipped: [] });
+  g.open++;
+  if (skip !== undefined) g.skipped.push(skip);
+  let left = false;
+  return {
+    async leave() {
+      if (left) return;
+      left = true;
+      if (--g.open > 0) return;
+      if (group === g) group = null;
+      if (g.skipped.length === 0) await g.check();
+    },
+  };
+}
+
+async function start(overrides: Record<string, unknown>, options: WharfServerOptions, leaks: { leave(): Promise<void> }): Promise<TestServer> {
   const dir = await mkdtemp(join(tmpdir(), 'wharf-test-'));
   const root = join(dir, 'anon');
   const aliceHome = join(dir, 'alice');
@@ -122,7 +155,7 @@ export async function startServer(
         } finally {
           await rm(dir, { recursive: true, force: true });
         }
-        await leaks?.();
+        await leaks.leave();
       })();
       return closing;
     },

@@ -6,6 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startServer } from '../helpers/server.js';
 import { RawSession, readAll } from '../helpers/raw.js';
+import { waitForEvent } from '../helpers/events.js';
 
 test('max_connections_per_ip and max_connections answer 421 with the reason; others stay up', async (t) => {
   const srv = await startServer({ server: { max_connections_per_ip: 2, max_connections: 3 } });
@@ -34,10 +35,12 @@ test('max_connections_per_ip and max_connections answer 421 with the reason; oth
   assert.equal(r4?.code, 421);
   assert.match(r4?.raw ?? '', /Too many connections \(the server limit is 3\)/);
   assert.equal((await sessions[0]!.cmd('NOOP')).code, 200);
-  // A slot frees when a session ends.
+  // A slot frees when a session ends (the server gives it back before it reports the disconnect).
+  const gone = waitForEvent(srv.server, 'disconnect');
   sessions[0]!.close();
   await sessions[0]!.waitClosed();
-  for (let i = 0; i < 50 && srv.server.ftpServer.connectionCount > 2; i++) await new Promise((r) => setImmediate(r));
+  await gone;
+  assert.equal(srv.server.ftpServer.connectionCount, 2);
   const again = await RawSession.open(srv.port);
   sessions.push(again);
   assert.equal((await again.read())?.code, 220);
@@ -65,18 +68,16 @@ test('anonymous max_connections: the next anonymous login gets 421; users still 
   sessions.push(c);
   await c.login('alice', 'secret');
   assert.equal((await a.cmd('NOOP')).code, 200);
+  // The slot is given back when the session ends (before the server reports the logout).
+  const loggedOut = waitForEvent(srv.server, 'logout', (e) => e.anonymous);
   assert.equal((await a.cmd('QUIT')).code, 221);
   await a.waitClosed();
-  // The slot is given back when the session ends.
-  let ok = false;
-  for (let i = 0; i < 20 && !ok; i++) {
-    const d = await RawSession.open(srv.port);
-    sessions.push(d);
-    await d.read();
-    await d.cmd('USER ftp');
-    ok = (await d.cmd('PASS x@y')).code === 230;
-  }
-  assert.ok(ok);
+  await loggedOut;
+  const d = await RawSession.open(srv.port);
+  sessions.push(d);
+  assert.equal((await d.read())?.code, 220);
+  assert.equal((await d.cmd('USER ftp')).code, 331);
+  assert.equal((await d.cmd('PASS x@y')).code, 230);
 });
 
 test('require_email refuses a password that is not an address', async (t) => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatXferlog } from '../../src/core/xferlog.js';
+import { formatXferlog } from '../../src/events/xferlog.js';
 
 test('xferlog lines follow the wu-ftpd format', () => {
   const end = new Date(2026, 10, 22, 16, 20, 7);

@@ -9,6 +9,8 @@ export class Throttle extends Transform {
   private readonly start = performance.now();
   private sent = 0;
   private readonly slice: number;
+  /** The wait for the next slice, cleared when the transfer is cut. */
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly bytesPerSecond: number) {
     super();
@@ -27,12 +29,19 @@ export class Throttle extends Transform {
     const end = Math.min(chunk.length, offset + this.slice);
     const due = (this.sent / this.bytesPerSecond) * 1000 - (performance.now() - this.start);
     const go = () => {
+      this.timer = null;
       if (this.destroyed) return;
       this.sent += end - offset;
       this.push(chunk.subarray(offset, end));
       this.pushSlices(chunk, end, done);
     };
-    if (due > 0) setTimeout(go, due);
+    if (due > 0) this.timer = setTimeout(go, due);
     else go();
+  }
+
+  override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    cb(err);
   }
 }
