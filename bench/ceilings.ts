@@ -70,13 +70,17 @@ async function startPipe(opts: Options, ds: Dataset, workDir: string, mode: 'tcp
   const port = await freePort();
   const args = [path.join(HERE, 'pipeServer.js'), JSON.stringify({ mode, file: path.join(ds.root, NAMES.big), chunk, port, cert: ds.cert.cert, key: ds.cert.key })];
   const child = spawnPinned(process.execPath, args, { cpu: opts.serverCpu, logFile: path.join(workDir, 'pipe.log') });
-  await retry(50, () => new Promise<void>((resolve, reject) => {
-    const s = net.connect({ host: '127.0.0.1', port }, () => {
-      s.destroy();
-      resolve();
-    });
-    s.once('error', reject);
-  }));
+  await retry(
+    50,
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const s = net.connect({ host: '127.0.0.1', port }, () => {
+          s.destroy();
+          resolve();
+        });
+        s.once('error', reject);
+      }),
+  );
   return { child, port };
 }
 
@@ -95,7 +99,7 @@ function readAll(mode: 'tcp' | 'tls', port: number, timeoutMs: number): Promise<
       reject(new Error('pipe read timed out'));
     }, timeoutMs);
     socket.once(mode === 'tls' ? 'secureConnect' : 'connect', () => socket.write('g'));
-    socket.once('error', (e) => {
+    socket.once('error', (e: Error) => {
       clearTimeout(timer);
       reject(e);
     });

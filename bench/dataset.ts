@@ -43,7 +43,7 @@ async function writeBig(file: string, size: number): Promise<void> {
   }
   const fh = await open(file, 'w');
   try {
-    for (let done = 0; done < size; ) {
+    for (let done = 0; done < size;) {
       const n = Math.min(chunk.length, size - done);
       // Vary each MiB a little so no layer could deduplicate it.
       chunk.writeUInt32LE(done >>> 20, 0);

@@ -135,7 +135,8 @@ async function checkDisk(opts: Options): Promise<void> {
   const s = await statfs(opts.tmpBase);
   const free = s.bavail * s.bsize;
   const need = opts.bigBytes * 3 + opts.clientBytes + (1 << 30);
-  if (free < need) throw new Error(`${opts.tmpBase} has ${(free / 2 ** 30).toFixed(1)} GiB free; the benchmark needs ${(need / 2 ** 30).toFixed(1)} GiB (set BENCH_TMP or BENCH_BIG_MIB)`);
+  if (free < need)
+    throw new Error(`${opts.tmpBase} has ${(free / 2 ** 30).toFixed(1)} GiB free; the benchmark needs ${(need / 2 ** 30).toFixed(1)} GiB (set BENCH_TMP or BENCH_BIG_MIB)`);
 }
 
 async function main(): Promise<number> {

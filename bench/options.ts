@@ -54,7 +54,10 @@ function num(name: string, fallback: number): number {
 function list(name: string, fallback: string[]): string[] {
   const v = process.env[name];
   if (v === undefined || v.trim() === '') return fallback;
-  return v.split(',').map((s) => s.trim()).filter(Boolean);
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** All server names, in report order (Wharf first). */

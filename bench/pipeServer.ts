@@ -28,10 +28,7 @@ function serve(socket: net.Socket): void {
   });
 }
 
-const server =
-  opts.mode === 'tls'
-    ? tls.createServer({ cert: readFileSync(opts.cert), key: readFileSync(opts.key) }, serve)
-    : net.createServer(serve);
+const server = opts.mode === 'tls' ? tls.createServer({ cert: readFileSync(opts.cert), key: readFileSync(opts.key) }, serve) : net.createServer(serve);
 server.listen(opts.port, '127.0.0.1', () => process.stdout.write('ready\n'));
 process.on('SIGTERM', () => {
   server.close();

@@ -94,7 +94,11 @@ async function profileOne(chain: Scenario[], opts: Options, ds: Dataset, workDir
   try {
     for (const sc of chain) {
       const metrics = await sc.run({ server, spec: wharf, opts, dataset: ds, rep: 0, note: (msg) => process.stdout.write(`note: ${msg}\n`), noise: () => undefined });
-      results.push(`${sc.id}: ${Object.entries(metrics).map(([k, v]) => `${k}=${v.toPrecision(4)}`).join(', ')}`);
+      results.push(
+        `${sc.id}: ${Object.entries(metrics)
+          .map(([k, v]) => `${k}=${v.toPrecision(4)}`)
+          .join(', ')}`,
+      );
     }
   } finally {
     await server.stop();

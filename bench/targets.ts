@@ -36,7 +36,10 @@ export function targetLines(r: Results, run: RawRun): string[] {
 
   const retr = m('wharf', 'retr-big', 'mbps');
   const pipe = m('ceiling', 'node-tcp-pipe-1024k', 'mbps');
-  add(cmp(retr, '>=', 0.9 * pipe), `RETR single stream ≥ 0.9× the minimal Node pipe (1 MiB): ${f(retr)} vs ${f(pipe)} MB/s (${f(retr / pipe, 2)}×); vsftpd ${f(m('vsftpd', 'retr-big', 'mbps'))} MB/s (${f(retr / m('vsftpd', 'retr-big', 'mbps'), 2)}×)`);
+  add(
+    cmp(retr, '>=', 0.9 * pipe),
+    `RETR single stream ≥ 0.9× the minimal Node pipe (1 MiB): ${f(retr)} vs ${f(pipe)} MB/s (${f(retr / pipe, 2)}×); vsftpd ${f(m('vsftpd', 'retr-big', 'mbps'))} MB/s (${f(retr / m('vsftpd', 'retr-big', 'mbps'), 2)}×)`,
+  );
 
   const stor = m('wharf', 'stor-big', 'mbps');
   const vstor = m('vsftpd', 'stor-big', 'mbps');
@@ -58,15 +61,24 @@ export function targetLines(r: Results, run: RawRun): string[] {
     const id = `${kind}-${biggest}`;
     const w = m('wharf', id, 'seconds');
     const p = m('pure-ftpd', id, 'seconds');
-    add(cmp(w, '<=', p), `${kind.toUpperCase()} of ${f(biggest)} entries no slower than pure-ftpd: ${f(w, 3)} vs ${f(p, 3)} s; Wharf's RSS grew ${f(m('wharf', id, 'peakMiB'), 1)} MiB during it`);
+    add(
+      cmp(w, '<=', p),
+      `${kind.toUpperCase()} of ${f(biggest)} entries no slower than pure-ftpd: ${f(w, 3)} vs ${f(p, 3)} s; Wharf's RSS grew ${f(m('wharf', id, 'peakMiB'), 1)} MiB during it`,
+    );
   }
 
   const small = m('wharf', 'small-files', 'filesPerS');
-  add(cmp(small, '>=', 1700), `small files ≥ 1,700 files/s: ${f(small)} files/s (pure-ftpd ${f(m('pure-ftpd', 'small-files', 'filesPerS'))}, vsftpd ${f(m('vsftpd', 'small-files', 'filesPerS'))})`);
+  add(
+    cmp(small, '>=', 1700),
+    `small files ≥ 1,700 files/s: ${f(small)} files/s (pure-ftpd ${f(m('pure-ftpd', 'small-files', 'filesPerS'))}, vsftpd ${f(m('vsftpd', 'small-files', 'filesPerS'))})`,
+  );
 
   const pss = m('wharf', 'idle', 'pssKiB');
   const rss = m('wharf', 'idle', 'rssKiB');
-  add(cmp(Math.max(pss, rss), '<=', 8), `idle session ≤ 8 KiB (aim 4): RSS ${f(rss, 1)} KiB, PSS ${f(pss, 1)} KiB per session (pyftpdlib RSS ${f(m('pyftpdlib', 'idle', 'rssKiB'), 1)} KiB)`);
+  add(
+    cmp(Math.max(pss, rss), '<=', 8),
+    `idle session ≤ 8 KiB (aim 4): RSS ${f(rss, 1)} KiB, PSS ${f(pss, 1)} KiB per session (pyftpdlib RSS ${f(m('pyftpdlib', 'idle', 'rssKiB'), 1)} KiB)`,
+  );
 
   if (run.scenarios.some((s) => s.tls)) {
     const checks: (boolean | null)[] = [];

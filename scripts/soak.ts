@@ -145,10 +145,23 @@ async function main(): Promise<number> {
     await writeFile(
       config,
       [
-        '[server]', 'port = 0', 'max_connections = 2000', 'max_connections_per_ip = 50', 'idle_timeout = 20', 'login_timeout = 10', 'data_timeout = 10',
-        '[anonymous]', 'root = "pub"', 'upload_dir = "incoming"', 'max_connections = 500',
-        '[log]', 'level = "silent"',
-        '[[users]]', 'name = "alice"', `password = "${await hashPassword('secret')}"`, 'home = "alice"',
+        '[server]',
+        'port = 0',
+        'max_connections = 2000',
+        'max_connections_per_ip = 50',
+        'idle_timeout = 20',
+        'login_timeout = 10',
+        'data_timeout = 10',
+        '[anonymous]',
+        'root = "pub"',
+        'upload_dir = "incoming"',
+        'max_connections = 500',
+        '[log]',
+        'level = "silent"',
+        '[[users]]',
+        'name = "alice"',
+        `password = "${await hashPassword('secret')}"`,
+        'home = "alice"',
       ].join('\n') + '\n',
     );
     const { child, port } = await startServer(config);
@@ -181,7 +194,8 @@ async function main(): Promise<number> {
     console.log(`normal rounds: ${stats.ok} ok, ${stats.failed} failed (${rate.toFixed(2)}% success)`);
     console.log(`files verified: ${stats.uploaded.size}, lost or corrupted: ${lost}`);
     console.log(`server RSS (MiB) per second: ${rss.map((k) => (k / 1024).toFixed(0)).join(' ')}`);
-    if (rss.length > 0) console.log(`server RSS min/max/last: ${(Math.min(...rss) / 1024).toFixed(1)} / ${(Math.max(...rss) / 1024).toFixed(1)} / ${((rss.at(-1) ?? 0) / 1024).toFixed(1)} MiB`);
+    if (rss.length > 0)
+      console.log(`server RSS min/max/last: ${(Math.min(...rss) / 1024).toFixed(1)} / ${(Math.max(...rss) / 1024).toFixed(1)} / ${((rss.at(-1) ?? 0) / 1024).toFixed(1)} MiB`);
     for (const e of stats.errors.slice(0, 20)) console.log(`  ${e}`);
     return lost > 0 || stats.failed > 0 || total === 0 ? 1 : 0;
   } finally {

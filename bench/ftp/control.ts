@@ -184,7 +184,7 @@ export class Control {
         clearTimeout(timer);
         resolve();
       });
-      secure.once('error', (e) => {
+      secure.once('error', (e: Error) => {
         clearTimeout(timer);
         reject(e);
       });

@@ -8,7 +8,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
-import { Control, FtpError } from './control.js';
+import { type Control, FtpError } from './control.js';
 
 /** Shared by every plain data socket: each read is consumed synchronously. */
 const READ_BUFFER = Buffer.allocUnsafe(1 << 20);

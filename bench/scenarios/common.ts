@@ -117,7 +117,7 @@ export function percentile(values: number[], p: number): number {
 
 /** Runs `count` tasks with at most `limit` in flight; returns settled results in order. */
 export async function pool<T>(count: number, limit: number, task: (i: number) => Promise<T>): Promise<PromiseSettledResult<T>[]> {
-  const out: PromiseSettledResult<T>[] = new Array(count);
+  const out = new Array<PromiseSettledResult<T>>(count);
   let next = 0;
   const worker = async () => {
     for (let guard = 0; next < count && guard < 10_000_000; guard++) {

@@ -10,14 +10,7 @@ import { manyClients, retrBig, smallFiles, storBig } from './transfer.js';
 
 /** Every scenario for these options (before filtering by BENCH_SCENARIOS). */
 export function allScenarios(opts: Options): Scenario[] {
-  const list: Scenario[] = [
-    idleSessions(opts),
-    sessionRate(false, opts),
-    retrBig(false, opts),
-    storBig(false, opts),
-    manyClients(false, opts),
-    smallFiles(false, opts),
-  ];
+  const list: Scenario[] = [idleSessions(opts), sessionRate(false, opts), retrBig(false, opts), storBig(false, opts), manyClients(false, opts), smallFiles(false, opts)];
   for (const n of opts.listSizes) list.push(listing('LIST', n), listing('MLSD', n));
   if (opts.tls) list.push(sessionRate(true, opts), retrBig(true, opts), storBig(true, opts), manyClients(true, opts), smallFiles(true, opts));
   return list;

@@ -36,20 +36,31 @@ export const pureftpd: ServerSpec = {
   note: 'Debian 1.0.50, -L 200000:8, TLS level 1 (optional)',
   async start(env) {
     const args = [
-      '-S', `127.0.0.1,${env.port}`,
+      '-S',
+      `127.0.0.1,${env.port}`,
       '-e', // anonymous only
       '-H', // no reverse DNS
       '-4',
-      '-p', `${env.passive[0]}:${env.passive[1]}`,
-      '-c', '5000',
-      '-C', '5000',
-      '-L', '200000:8',
-      '-I', '15',
-      '-m', '1000',
-      '-k', '100',
-      '-g', path.join(env.workDir, 'pure-ftpd.pid'),
-      '-Y', '1',
-      '-2', `${env.cert.cert},${env.cert.key}`,
+      '-p',
+      `${env.passive[0]}:${env.passive[1]}`,
+      '-c',
+      '5000',
+      '-C',
+      '5000',
+      '-L',
+      '200000:8',
+      '-I',
+      '15',
+      '-m',
+      '1000',
+      '-k',
+      '100',
+      '-g',
+      path.join(env.workDir, 'pure-ftpd.pid'),
+      '-Y',
+      '1',
+      '-2',
+      `${env.cert.cert},${env.cert.key}`,
     ];
     const wrapper = ['unshare', '-m', 'sh', '-c', 'mount --bind "$0" "$1" && shift && exec "$@"', env.dataset.root, ftpHome()];
     return startProcess(pureFtpdBinary(), args, {

@@ -28,7 +28,9 @@ export class UserStore {
   /** The account when the password is right, else null. */
   async authenticate(name: string, password: string): Promise<UserConfig | null> {
     const user = this.byName.get(name);
-    const mac = createHmac('sha256', this.cacheKey).update(`${name}\0${user?.password ?? ''}\0${password}`).digest();
+    const mac = createHmac('sha256', this.cacheKey)
+      .update(`${name}\0${user?.password ?? ''}\0${password}`)
+      .digest();
     const cached = this.verified.get(name);
     if (user && cached && cached.expires > Date.now() && timingSafeEqual(cached.mac, mac)) return user;
     const ok = await verifyPassword(password, user?.password ?? DUMMY_HASH);

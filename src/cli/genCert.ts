@@ -23,8 +23,23 @@ export async function generateSelfSigned(dir: string, hostname = 'localhost', da
   const key = join(dir, 'key.pem');
   const san = [...new Set(['DNS:localhost', `DNS:${hostname}`, 'IP:127.0.0.1', 'IP:::1'])].join(',');
   const args = [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', key, '-out', cert, '-days', String(days), '-subj', `/CN=${hostname}`, '-addext', `subjectAltName=${san}`,
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-days',
+    String(days),
+    '-subj',
+    `/CN=${hostname}`,
+    '-addext',
+    `subjectAltName=${san}`,
   ];
   await new Promise<void>((resolve, reject) => {
     execFile('openssl', args, { timeout: 30_000 }, (err, _out, stderr) => {

@@ -239,7 +239,9 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
 
   /** Deletes a remote file (DELE). */
   remove(path: string, options?: CallOptions): Promise<void> {
-    return this.run(async () => { await this.expect(`DELE ${path}`, this.signalFor(options)); });
+    return this.run(async () => {
+      await this.expect(`DELE ${path}`, this.signalFor(options));
+    });
   }
 
   /** Removes a remote directory (RMD); with `recursive`, its contents first. */
@@ -395,10 +397,14 @@ export class FtpClient extends EventEmitter<FtpClientEvents> {
   }
 
   private counter(name: string, type: 'download' | 'upload', total: number | undefined, offset: number, options: DownloadOptions | UploadOptions): ProgressCounter {
-    return new ProgressCounter({ name, type, total, offset }, (p) => {
-      options.onProgress?.(p);
-      this.emit('progress', p);
-    }, options.progressInterval ?? 100);
+    return new ProgressCounter(
+      { name, type, total, offset },
+      (p) => {
+        options.onProgress?.(p);
+        this.emit('progress', p);
+      },
+      options.progressInterval ?? 100,
+    );
   }
 
   private finishCounter(counter: ProgressCounter, _options: unknown): void {

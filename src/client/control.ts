@@ -8,13 +8,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { StringDecoder } from 'node:string_decoder';
 import { ReplyParser, type FtpReply } from './reply.js';
-import {
-  FtpAbortError,
-  FtpClientError,
-  FtpConnectionClosedError,
-  FtpProtocolError,
-  FtpTimeoutError,
-} from './errors.js';
+import { FtpAbortError, FtpClientError, FtpConnectionClosedError, FtpProtocolError, FtpTimeoutError } from './errors.js';
 import { redactCommandLine } from '../protocol/command.js';
 
 /** One line of the protocol dialogue, for logging. Passwords are masked. */
@@ -113,8 +107,14 @@ export class ControlConnection {
         signal?.removeEventListener('abort', onAbort);
       };
       const waiter: Waiter = {
-        resolve: (r) => { cleanup(); resolve(r); },
-        reject: (e) => { cleanup(); reject(e); },
+        resolve: (r) => {
+          cleanup();
+          resolve(r);
+        },
+        reject: (e) => {
+          cleanup();
+          reject(e);
+        },
       };
       const fail = (err: Error): void => {
         const i = this.waiters.indexOf(waiter);
@@ -123,7 +123,10 @@ export class ControlConnection {
         this.close(err);
       };
       const onAbort = (): void => fail(new FtpAbortError('operation aborted'));
-      if (signal?.aborted) { onAbort(); return; }
+      if (signal?.aborted) {
+        onAbort();
+        return;
+      }
       signal?.addEventListener('abort', onAbort, { once: true });
       if (timeout > 0) timer = setTimeout(() => fail(new FtpTimeoutError(`no reply from server within ${timeout} ms`)), timeout);
       this.waiters.push(waiter);
@@ -163,7 +166,9 @@ export class ControlConnection {
   }
 
   private watchSession(socket: tls.TLSSocket): void {
-    socket.on('session', (session: Buffer) => { this.tlsSession = session; });
+    socket.on('session', (session: Buffer) => {
+      this.tlsSession = session;
+    });
   }
 
   private attach(socket: net.Socket): void {
@@ -193,9 +198,7 @@ export class ControlConnection {
 function connectSocket(options: ControlOptions): Promise<net.Socket> {
   return new Promise<net.Socket>((resolve, reject) => {
     const { host, port, implicitTls, signal } = options;
-    const socket: net.Socket = implicitTls
-      ? tls.connect({ ...implicitTls, host, port })
-      : net.connect({ host, port });
+    const socket: net.Socket = implicitTls ? tls.connect({ ...implicitTls, host, port }) : net.connect({ host, port });
     const event = implicitTls ? 'secureConnect' : 'connect';
     const timer = setTimeout(() => finish(new FtpTimeoutError(`connecting to ${host}:${port} timed out`)), options.timeout);
     const onAbort = (): void => finish(new FtpAbortError('operation aborted'));
@@ -206,9 +209,18 @@ function connectSocket(options: ControlOptions): Promise<net.Socket> {
       signal?.removeEventListener('abort', onAbort);
       socket.removeListener('error', onError);
       socket.removeListener(event, onConnect);
-      if (err) { socket.destroy(); reject(err); } else { socket.setNoDelay(true); resolve(socket); }
+      if (err) {
+        socket.destroy();
+        reject(err);
+      } else {
+        socket.setNoDelay(true);
+        resolve(socket);
+      }
     }
-    if (signal?.aborted) { finish(new FtpAbortError('operation aborted')); return; }
+    if (signal?.aborted) {
+      finish(new FtpAbortError('operation aborted'));
+      return;
+    }
     signal?.addEventListener('abort', onAbort, { once: true });
     socket.once('error', onError);
     socket.once(event, onConnect);
@@ -225,7 +237,10 @@ export function waitSecure(socket: tls.TLSSocket, timeout: number): Promise<void
       clearTimeout(timer);
       socket.removeListener('error', onError);
       socket.removeListener('secureConnect', onSecure);
-      if (err) { socket.destroy(); reject(err); } else resolve();
+      if (err) {
+        socket.destroy();
+        reject(err);
+      } else resolve();
     }
     socket.once('error', onError);
     socket.once('secureConnect', onSecure);

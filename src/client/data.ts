@@ -80,7 +80,9 @@ async function prepareActive(ctrl: ControlConnection, s: DataSettings, memory: D
     server.once('error', reject);
     server.listen(0, host, () => resolve());
   });
-  const dispose = (): void => { server.close(); };
+  const dispose = (): void => {
+    server.close();
+  };
   try {
     const port = (server.address() as net.AddressInfo).port;
     let ok = false;
@@ -111,14 +113,20 @@ async function prepareActive(ctrl: ControlConnection, s: DataSettings, memory: D
       }
       return wrapTls(socket, ctrl, s);
     },
-    dispose: () => { dispose(); socketRef?.destroy(); },
+    dispose: () => {
+      dispose();
+      socketRef?.destroy();
+    },
   };
 }
 
 function connectData(host: string, port: number, s: DataSettings): Promise<net.Socket> {
   const socket = net.connect({ host, port });
   const connected = new Promise<net.Socket>((resolve, reject) => {
-    socket.once('connect', () => { socket.removeListener('error', reject); resolve(socket); });
+    socket.once('connect', () => {
+      socket.removeListener('error', reject);
+      resolve(socket);
+    });
     socket.once('error', reject);
   });
   return withTimeout(connected, s, `opening the data connection to ${host}:${port}`).catch((err: unknown) => {
@@ -150,8 +158,14 @@ function withTimeout<T>(promise: Promise<T>, s: DataSettings, what: string): Pro
       if (err) reject(err);
       else resolve(value as T);
     }
-    if (s.signal?.aborted) { onAbort(); return; }
+    if (s.signal?.aborted) {
+      onAbort();
+      return;
+    }
     s.signal?.addEventListener('abort', onAbort, { once: true });
-    promise.then((v) => done(undefined, v), (e: unknown) => done(e instanceof Error ? e : new Error(String(e))));
+    promise.then(
+      (v) => done(undefined, v),
+      (e: unknown) => done(e instanceof Error ? e : new Error(String(e))),
+    );
   });
 }

@@ -175,7 +175,10 @@ function sameRemote(remote: FileInfo | undefined, st: fs.Stats): boolean {
 }
 
 async function exists(p: string): Promise<boolean> {
-  return fs.promises.stat(p).then(() => true, () => false);
+  return fs.promises.stat(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function sameLocal(local: string, entry: FileInfo): Promise<boolean> {
@@ -193,19 +196,21 @@ async function runJobs(client: FtpClient, jobs: Job[], result: MirrorResult, opt
   try {
     for (let i = 1; i < workers; i++) extra.push(await connect({ ...client.connectOptions, passive: client.passive }));
     const queue = [...jobs];
-    await Promise.all([client, ...extra].map(async (c) => {
-      for (let job = queue.shift(); job; job = queue.shift()) {
-        if (options.signal?.aborted) return;
-        try {
-          options.onFile?.({ path: job.rel, action: 'transfer', size: job.size });
-          result.bytes += await job.run(c);
-          result.transferred.push(job.rel);
-        } catch (err) {
-          failures.push({ path: job.rel, error: err as Error });
-          if (c.closed) return;
+    await Promise.all(
+      [client, ...extra].map(async (c) => {
+        for (let job = queue.shift(); job; job = queue.shift()) {
+          if (options.signal?.aborted) return;
+          try {
+            options.onFile?.({ path: job.rel, action: 'transfer', size: job.size });
+            result.bytes += await job.run(c);
+            result.transferred.push(job.rel);
+          } catch (err) {
+            failures.push({ path: job.rel, error: err as Error });
+            if (c.closed) return;
+          }
         }
-      }
-    }));
+      }),
+    );
   } finally {
     await Promise.all(extra.map((c) => c.close()));
   }

@@ -17,7 +17,9 @@ export function closed(socket: net.Socket): Promise<void> {
 export function crlfToLf(): Transform {
   const decoder = new AsciiDecoder();
   return new Transform({
-    transform(chunk: Buffer, _enc, cb) { cb(null, decoder.decode(chunk)); },
+    transform(chunk: Buffer, _enc, cb) {
+      cb(null, decoder.decode(chunk));
+    },
     flush(cb) {
       const rest = decoder.end();
       cb(null, rest.length > 0 ? rest : null);
@@ -29,7 +31,9 @@ export function crlfToLf(): Transform {
 export function lfToCrlf(): Transform {
   const encoder = new AsciiEncoder();
   return new Transform({
-    transform(chunk: Buffer, _enc, cb) { cb(null, encoder.encode(chunk)); },
+    transform(chunk: Buffer, _enc, cb) {
+      cb(null, encoder.encode(chunk));
+    },
   });
 }
 

@@ -52,11 +52,7 @@ export interface TransferResult {
  * final reply is still consumed so the dialogue stays in step, and the I/O
  * error is thrown.
  */
-export async function runTransfer(
-  ctx: TransferContext,
-  command: string,
-  io: (socket: net.Socket) => Promise<void>,
-): Promise<TransferResult> {
+export async function runTransfer(ctx: TransferContext, command: string, io: (socket: net.Socket) => Promise<void>): Promise<TransferResult> {
   const { ctrl, settings } = ctx;
   const pending = await prepareData(ctrl, settings, ctx.memory);
   let socket: net.Socket | undefined;
@@ -68,8 +64,14 @@ export async function runTransfer(
         : new FtpProtocolError(`unexpected reply to ${command}: ${first.code} ${first.message}`);
     }
     // The final reply may arrive at any time (e.g. 425 if the server cannot connect).
-    const final = ctrl.read(0).then((r) => ({ reply: r }), (e: unknown) => ({ error: e as Error }));
-    const openP = pending.open().then((s) => ({ socket: s }), (e: unknown) => ({ openError: e as Error }));
+    const final = ctrl.read(0).then(
+      (r) => ({ reply: r }),
+      (e: unknown) => ({ error: e as Error }),
+    );
+    const openP = pending.open().then(
+      (s) => ({ socket: s }),
+      (e: unknown) => ({ openError: e as Error }),
+    );
     const raced = await Promise.race([openP, final.then((f) => ({ early: f }))]);
     let opened: { socket: net.Socket } | { openError: Error };
     if ('early' in raced) {
@@ -129,7 +131,10 @@ function withSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined, onA
     return Promise.reject(new FtpAbortError('operation aborted'));
   }
   return new Promise<T>((resolve, reject) => {
-    const abort = (): void => { onAbort(); reject(new FtpAbortError('operation aborted')); };
+    const abort = (): void => {
+      onAbort();
+      reject(new FtpAbortError('operation aborted'));
+    };
     signal.addEventListener('abort', abort, { once: true });
     // Once the promise settles the listener is removed, then its outcome is passed on unchanged (a rejection reason need not be an Error).
     const detach = (): void => signal.removeEventListener('abort', abort);

@@ -45,7 +45,12 @@ const serverSchema = z
     allow_foreign_data_address: z.boolean().default(false),
     login_failure_delay: z.number().min(0).max(10).default(0.5),
     ban_threshold: z.number().int().min(1).default(10),
-    ban_time: z.number().int().min(1).max(7 * 86400).default(600),
+    ban_time: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 86400)
+      .default(600),
     shutdown_grace: z.number().min(0).max(600).default(5),
   })
   .prefault({});

@@ -15,9 +15,7 @@ export function logEvents(events: ServerEvents, log: Logger): void {
   events.on('login', (e) =>
     log.info({ event: 'login', session: e.session, remote: e.remote, protocol: e.protocol, user: e.user, anonymous: e.anonymous, ident: e.ident }, 'logged in'),
   );
-  events.on('login-failed', (e) =>
-    log.info({ event: 'login-failed', session: e.session, remote: e.remote, protocol: e.protocol, user: e.user, reason: e.reason }, 'login failed'),
-  );
+  events.on('login-failed', (e) => log.info({ event: 'login-failed', session: e.session, remote: e.remote, protocol: e.protocol, user: e.user, reason: e.reason }, 'login failed'));
   events.on('ban', (e) => log.warn({ event: 'address-banned', remote: e.remote, seconds: e.seconds }, `banned ${e.remote} for ${e.seconds} s`));
   events.on('transfer', (e) =>
     log.info(

@@ -47,9 +47,7 @@ export function formatEpsvReply(port: number): string {
 }
 
 /** Result of parsing EPRT: an address, or why it was refused. */
-export type EprtResult =
-  | { ok: true; family: 1 | 2; host: string; port: number }
-  | { ok: false; reason: 'syntax' | 'protocol' };
+export type EprtResult = { ok: true; family: 1 | 2; host: string; port: number } | { ok: false; reason: 'syntax' | 'protocol' };
 
 /** The network protocols of EPRT (1 IPv4, 2 IPv6) and how each one's address is checked. */
 const EPRT_FAMILIES = new Map<string, { family: 1 | 2; isAddress: (host: string) => boolean }>([

@@ -19,10 +19,7 @@ export interface StateLimits {
 }
 
 /** The verdict on a new connection. */
-export type Admission =
-  | { ok: true }
-  | { ok: false; reason: 'banned'; seconds: number }
-  | { ok: false; reason: 'total' | 'per-ip'; limit: number };
+export type Admission = { ok: true } | { ok: false; reason: 'banned'; seconds: number } | { ok: false; reason: 'total' | 'per-ip'; limit: number };
 
 /** The verdict on one failed login. */
 export interface FailureVerdict {

@@ -45,7 +45,7 @@ test('serve with no config: creates ./public, prints the listening line, serves,
   child.kill('SIGTERM');
   const bye = await s.read();
   assert.equal(bye?.code, 421);
-  const [code] = await once(child, 'exit');
+  const [code] = (await once(child, 'exit')) as [number | null];
   assert.equal(code, 0);
   s.close();
 });

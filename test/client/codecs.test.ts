@@ -8,17 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { Readable, type Transform } from 'node:stream';
-import {
-  connect,
-  fromBuffer,
-  maskCommand,
-  parseMlsdTime,
-  toBuffer,
-  FtpClientError,
-  FtpProtocolError,
-  FtpReplyError,
-  type LogEntry,
-} from '../../src/index.js';
+import { connect, fromBuffer, maskCommand, parseMlsdTime, toBuffer, FtpClientError, FtpProtocolError, FtpReplyError, type LogEntry } from '../../src/index.js';
 import { redactCommandLine } from '../../src/protocol/command.js';
 import { crlfToLf, lfToCrlf } from '../../src/client/streams.js';
 
@@ -37,11 +27,15 @@ async function fakeServer(handle: Handler): Promise<{ port: number; ctx: FakeCon
   const servers: net.Server[] = [];
   const ctx: FakeContext = {
     commands: [],
-    listen: (onConnection) => new Promise((resolve) => {
-      const d = net.createServer((s) => { sockets.add(s); onConnection(s); });
-      servers.push(d);
-      d.listen(0, '127.0.0.1', () => resolve((d.address() as net.AddressInfo).port));
-    }),
+    listen: (onConnection) =>
+      new Promise((resolve) => {
+        const d = net.createServer((s) => {
+          sockets.add(s);
+          onConnection(s);
+        });
+        servers.push(d);
+        d.listen(0, '127.0.0.1', () => resolve((d.address() as net.AddressInfo).port));
+      }),
   };
   const server = net.createServer((socket) => {
     sockets.add(socket);
@@ -109,7 +103,7 @@ test('EPSV and PASV replies the client cannot parse: FtpProtocolError with the s
     try {
       await assert.rejects(c.download('f', toBuffer(), { expectedSize: 0 }), (err: unknown) => {
         assert.ok(err instanceof FtpProtocolError, String(err));
-        assert.equal((err as Error).message, message);
+        assert.equal(err.message, message);
         return true;
       });
     } finally {
@@ -148,7 +142,10 @@ test('passive: EPSV with any delimiter, then PASV without parentheses once EPSV 
         // Remembered: the second transfer goes straight to PASV.
         srv.ctx.commands.length = 0;
         await c.download('f', toBuffer(), { expectedSize: 7 });
-        assert.deepEqual(srv.ctx.commands.filter((l) => /^(EPSV|PASV)$/.test(l)), ['PASV']);
+        assert.deepEqual(
+          srv.ctx.commands.filter((l) => /^(EPSV|PASV)$/.test(l)),
+          ['PASV'],
+        );
       }
     } finally {
       c.destroy();
@@ -165,10 +162,16 @@ test('active: EPRT |1|, then PORT h1,h2,h3,h4,p1,p2 once EPRT is refused', async
     const port = /^PORT 127,0,0,1,(\d+),(\d+)$/.exec(line);
     if (line.startsWith('EPRT')) {
       if (refuseEprt || !eprt) s.write('500 EPRT not understood\r\n');
-      else { s.write('200 ok\r\n'); target = Number(eprt[1]); }
+      else {
+        s.write('200 ok\r\n');
+        target = Number(eprt[1]);
+      }
     } else if (line.startsWith('PORT')) {
       if (!port) s.write('501 bad PORT\r\n');
-      else { s.write('200 ok\r\n'); target = Number(port[1]) * 256 + Number(port[2]); }
+      else {
+        s.write('200 ok\r\n');
+        target = Number(port[1]) * 256 + Number(port[2]);
+      }
     } else if (line.startsWith('RETR')) {
       s.write('150 go\r\n');
       const d = net.connect({ host: '127.0.0.1', port: target });
@@ -204,7 +207,13 @@ test('PASS never shows: log, failed login, refused control characters', async (t
   const log: LogEntry[] = [];
   const c = await connect({ host: '127.0.0.1', port: srv.port, password: 'right', timeout: 2000, log: (e) => log.push(e) });
   try {
-    assert.deepEqual(log.filter((e) => e.direction === 'send').map((e) => e.text).slice(0, 2), ['USER anonymous', 'PASS ****']);
+    assert.deepEqual(
+      log
+        .filter((e) => e.direction === 'send')
+        .map((e) => e.text)
+        .slice(0, 2),
+      ['USER anonymous', 'PASS ****'],
+    );
     await c.send('pass\tright');
     await c.send('ACCT bank');
     await c.send('PASSWORD visible');
@@ -213,7 +222,7 @@ test('PASS never shows: log, failed login, refused control characters', async (t
     assert.ok(!sent.some((text) => /right|bank/.test(text)));
     await assert.rejects(c.send('PASS right\r\nDELE x'), (err: unknown) => {
       assert.ok(err instanceof FtpClientError);
-      assert.equal((err as Error).message, 'refusing to send a command containing CR, LF or NUL: "PASS ****"');
+      assert.equal(err.message, 'refusing to send a command containing CR, LF or NUL: "PASS ****"');
       return true;
     });
   } finally {
@@ -260,7 +269,13 @@ test('TYPE A streams convert across every chunk boundary', async () => {
   for (let i = 0; i <= wire.length; i++) {
     assert.equal(await through(crlfToLf(), [wire.subarray(0, i), wire.subarray(i)]), disk, `decode split ${i}`);
   }
-  assert.equal(await through(crlfToLf(), [...wire].map((b) => Buffer.from([b]))), disk);
+  assert.equal(
+    await through(
+      crlfToLf(),
+      [...wire].map((b) => Buffer.from([b])),
+    ),
+    disk,
+  );
   assert.equal(await through(crlfToLf(), []), '');
   const local = Buffer.from('x\ny\r\nz\n\n\r', 'latin1');
   const sent = 'x\r\ny\r\nz\r\n\r\n\r';
@@ -275,17 +290,22 @@ test('ASCII download and upload over the wire; 257 paths and MDTM times', async 
   const srv = await fakeServer((line, s, ctx) => {
     if (basics(line, s)) return;
     if (line === 'EPSV') {
-      void ctx.listen((d) => {
-        if (pendingRetr) {
-          // CR and LF split over two writes.
-          d.write('one\r');
-          setTimeout(() => d.end('\ntwo\r\n'), 20);
-        } else {
-          const parts: Buffer[] = [];
-          d.on('data', (c: Buffer) => parts.push(c));
-          d.on('end', () => { uploaded = Buffer.concat(parts); s.write('226 stored\r\n'); });
-        }
-      }).then((port) => s.write(`229 ok (|||${port}|)\r\n`));
+      void ctx
+        .listen((d) => {
+          if (pendingRetr) {
+            // CR and LF split over two writes.
+            d.write('one\r');
+            setTimeout(() => d.end('\ntwo\r\n'), 20);
+          } else {
+            const parts: Buffer[] = [];
+            d.on('data', (c: Buffer) => parts.push(c));
+            d.on('end', () => {
+              uploaded = Buffer.concat(parts);
+              s.write('226 stored\r\n');
+            });
+          }
+        })
+        .then((port) => s.write(`229 ok (|||${port}|)\r\n`));
     } else if (line.startsWith('RETR')) {
       s.write('150 go\r\n');
       setTimeout(() => s.write('226 done\r\n'), 80);
@@ -310,7 +330,7 @@ test('ASCII download and upload over the wire; 257 paths and MDTM times', async 
     assert.equal((await c.lastModified('good')).toISOString(), '2024-01-02T03:04:05.000Z');
     await assert.rejects(c.lastModified('bad'), (err: unknown) => {
       assert.ok(err instanceof FtpProtocolError);
-      assert.equal((err as Error).message, 'cannot parse MDTM reply: 20241302030405');
+      assert.equal(err.message, 'cannot parse MDTM reply: 20241302030405');
       return true;
     });
   } finally {

@@ -27,10 +27,11 @@ async function fakeServer(onCommand: (line: string, socket: net.Socket) => void,
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -69,8 +70,7 @@ test('a transfer that ends short with 226 is reported as FtpIntegrityError', asy
     } else if (verb === 'RETR') {
       s.write('150 here it comes\r\n');
       void dataConn?.then((conn) => conn.end(Buffer.alloc(10, 1), () => s.write('226 done (but short)\r\n')));
-    }
-    else if (verb === 'QUIT') s.end('221 bye\r\n');
+    } else if (verb === 'QUIT') s.end('221 bye\r\n');
   });
   t.after(async () => {
     for (const d of dataServers) d.close();
@@ -106,5 +106,8 @@ test('IPv6 loopback: EPSV and EPRT |2|', async (t) => {
     await c.close();
   }
   assert.ok(lines.includes('EPSV'));
-  assert.ok(lines.some((l) => l.startsWith('EPRT |2|::1|')), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => l.startsWith('EPRT |2|::1|')),
+    lines.join('\n'),
+  );
 });

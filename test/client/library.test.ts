@@ -3,9 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  connect, fromBuffer, toBuffer, FtpAbortError, FtpConnectionClosedError, FtpReplyError, type FtpClient, type TransferProgress,
-} from '../../src/index.js';
+import { connect, fromBuffer, toBuffer, FtpAbortError, FtpConnectionClosedError, FtpReplyError, type FtpClient, type TransferProgress } from '../../src/index.js';
 import { bytes, makeTree, sha256, startPyftpdlib, tempDir, type Peer } from '../helpers/peers.js';
 
 const BIG = bytes(3_000_000, 7);
@@ -113,11 +111,16 @@ for (const variant of [
       const other = await connect(peer.url, { user: 'user', password: 'secret', passive: variant.passive });
       const file = path.join(work.dir, 'resume.bin');
       const controller = new AbortController();
-      await assert.rejects(other.download('pub/big.bin', file, {
-        signal: controller.signal,
-        progressInterval: 0,
-        onProgress: (p) => { if (p.bytes > 500_000) controller.abort(); },
-      }), FtpAbortError);
+      await assert.rejects(
+        other.download('pub/big.bin', file, {
+          signal: controller.signal,
+          progressInterval: 0,
+          onProgress: (p) => {
+            if (p.bytes > 500_000) controller.abort();
+          },
+        }),
+        FtpAbortError,
+      );
       assert.equal(await other.pwd(), '/', 'aborting a transfer keeps the connection in step');
       await other.close();
       const partial = (await fs.promises.stat(file)).size;
@@ -163,13 +166,7 @@ for (const variant of [
     });
 
     test('concurrent calls on one client are queued, not interleaved', async () => {
-      const results = await Promise.all([
-        client.size('pub/f1.txt'),
-        client.list('pub'),
-        client.size('pub/f2.txt'),
-        client.download('readme.txt', toBuffer()),
-        client.pwd(),
-      ]);
+      const results = await Promise.all([client.size('pub/f1.txt'), client.list('pub'), client.size('pub/f2.txt'), client.download('readme.txt', toBuffer()), client.pwd()]);
       assert.equal(results[0], 3);
       assert.equal((results[1] as unknown[]).length, 4);
       assert.equal(results[2], 3);
@@ -180,7 +177,10 @@ for (const variant of [
     test('anonymous login is the default and is read-only on this peer', async () => {
       const anon = await connect(peer.url, { passive: variant.passive });
       try {
-        assert.equal((await anon.list()).some((e) => e.name === 'readme.txt'), true);
+        assert.equal(
+          (await anon.list()).some((e) => e.name === 'readme.txt'),
+          true,
+        );
         await assert.rejects(anon.upload(fromBuffer('x'), 'nope.txt'), (e: unknown) => e instanceof FtpReplyError && e.code === 550);
       } finally {
         await anon.close();

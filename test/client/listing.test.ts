@@ -80,7 +80,16 @@ test('mlsd lines', () => {
 
 test('parseList detects the format per line and skips noise', () => {
   const text = 'total 3\r\n-rw-r--r-- 1 a b 5 Jan  1 00:00 u.txt\r\n01-02-24  10:00AM  7 d.txt\r\ngarbage\r\n\r\n';
-  assert.deepEqual(parseList(text, NOW).map((f) => f.name), ['u.txt', 'd.txt']);
+  assert.deepEqual(
+    parseList(text, NOW).map((f) => f.name),
+    ['u.txt', 'd.txt'],
+  );
   assert.equal(parseListLine('garbage', NOW), undefined);
-  assert.deepEqual(parseMlsd('type=file;size=1; a\r\ntype=dir; b\r\n').map((f) => [f.name, f.type]), [['a', 'file'], ['b', 'directory']]);
+  assert.deepEqual(
+    parseMlsd('type=file;size=1; a\r\ntype=dir; b\r\n').map((f) => [f.name, f.type]),
+    [
+      ['a', 'file'],
+      ['b', 'directory'],
+    ],
+  );
 });

@@ -13,7 +13,11 @@ const TREE = {
   'a/b/two.txt': 'two',
   'a/b/c/three.bin': bytes(50_000, 5),
   'empty/.keep': '',
-  'd/x1': 'x1', 'd/x2': 'x2', 'd/x3': 'x3', 'd/x4': 'x4', 'd/x5': 'x5',
+  'd/x1': 'x1',
+  'd/x2': 'x2',
+  'd/x3': 'x3',
+  'd/x4': 'x4',
+  'd/x5': 'x5',
 };
 
 for (const mlsd of [true, false]) {

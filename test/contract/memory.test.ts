@@ -20,7 +20,10 @@ void test('MemoryVfs: the seed makes files, implicit parents and empty directori
   for await (const b of vfs.list('/')) root.push(...b.map((e) => `${e.name}:${e.type}:${e.mode.toString(8)}`));
   assert.deepEqual(root.sort(), ['incoming:dir:755', 'pub:dir:755']);
   assert.equal((await vfs.stat('/pub/hello.txt')).mode, 0o644);
-  assert.throws(() => new MemoryVfs({ 'a': 'file', 'a/b': 'below a file' }), (err: unknown) => err instanceof VfsError && err.code === 'not-dir');
+  assert.throws(
+    () => new MemoryVfs({ a: 'file', 'a/b': 'below a file' }),
+    (err: unknown) => err instanceof VfsError && err.code === 'not-dir',
+  );
 });
 
 void test('MemoryVfs: listings come in batches of at most 256, a snapshot of the call', async () => {

@@ -143,11 +143,7 @@ export async function python(script: string, args: readonly string[], opts: RunO
  * Opens `n` control connections to `port` (logging each in when `user` is
  * given) and keeps them open; `close` ends them all.
  */
-export async function holdSessions(
-  port: number,
-  n: number,
-  user?: { name: string; pass: string },
-): Promise<{ sessions: RawSession[]; close(): void }> {
+export async function holdSessions(port: number, n: number, user?: { name: string; pass: string }): Promise<{ sessions: RawSession[]; close(): void }> {
   const sessions: RawSession[] = [];
   const close = () => {
     for (const s of sessions) s.close();

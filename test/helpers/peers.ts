@@ -76,9 +76,11 @@ export function bytes(n: number, seed = 1): Buffer {
   const b = Buffer.alloc(n);
   let x = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {
-    x ^= x << 13; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
     x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
+    x ^= x << 5;
+    x >>>= 0;
     b[i] = x & 255;
   }
   return b;
@@ -89,9 +91,23 @@ export async function makeCert(dir: string): Promise<CertFiles> {
   const cert = path.join(dir, 'cert.pem');
   const key = path.join(dir, 'key.pem');
   await execFileP('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost',
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-days',
+    '2',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost',
   ]);
   return { cert, key };
 }
@@ -156,7 +172,9 @@ function firstLine(child: ChildProcess, name: string): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
-    child.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stderr?.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
       const nl = out.indexOf('\n');
@@ -199,14 +217,26 @@ export async function startVsftpd(options: VsftpdOptions): Promise<Peer> {
   const emptyDir = path.join(options.workDir, 'vsftpd-empty');
   await fs.promises.mkdir(emptyDir, { recursive: true });
   const lines = [
-    'listen=NO', 'listen_ipv6=NO', 'anonymous_enable=YES', 'local_enable=NO', 'write_enable=NO',
-    `anon_root=${options.root}`, 'no_anon_password=YES', 'seccomp_sandbox=NO', 'run_as_launching_user=YES',
-    `secure_chroot_dir=${emptyDir}`, 'xferlog_enable=NO', 'syslog_enable=NO', 'use_localtime=NO',
-    'pasv_enable=YES', 'port_enable=YES', 'connect_from_port_20=NO', 'ftpd_banner=vsftpd ready',
+    'listen=NO',
+    'listen_ipv6=NO',
+    'anonymous_enable=YES',
+    'local_enable=NO',
+    'write_enable=NO',
+    `anon_root=${options.root}`,
+    'no_anon_password=YES',
+    'seccomp_sandbox=NO',
+    'run_as_launching_user=YES',
+    `secure_chroot_dir=${emptyDir}`,
+    'xferlog_enable=NO',
+    'syslog_enable=NO',
+    'use_localtime=NO',
+    'pasv_enable=YES',
+    'port_enable=YES',
+    'connect_from_port_20=NO',
+    'ftpd_banner=vsftpd ready',
   ];
   if (options.tls) {
-    lines.push('ssl_enable=YES', `rsa_cert_file=${options.tls.cert}`, `rsa_private_key_file=${options.tls.key}`,
-      'allow_anon_ssl=YES', 'require_ssl_reuse=YES', 'ssl_ciphers=HIGH');
+    lines.push('ssl_enable=YES', `rsa_cert_file=${options.tls.cert}`, `rsa_private_key_file=${options.tls.key}`, 'allow_anon_ssl=YES', 'require_ssl_reuse=YES', 'ssl_ciphers=HIGH');
     lines.push(`force_anon_logins_ssl=${options.forceTls ? 'YES' : 'NO'}`, `force_anon_data_ssl=${options.forceTls ? 'YES' : 'NO'}`);
     if (options.implicit) lines.push('implicit_ssl=YES');
   }
@@ -272,10 +302,20 @@ export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.Pro
       child.kill('SIGKILL');
       reject(new Error(`wharf ${args.join(' ')} did not finish within ${options.timeoutMs ?? 30000} ms; stderr: ${stderr}`));
     }, options.timeoutMs ?? 30000);
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.once('error', (e) => { clearTimeout(timer); reject(e); });
-    child.once('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
     child.stdin.end(options.input ?? '');
   });
 }

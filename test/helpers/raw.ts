@@ -154,10 +154,7 @@ export class RawSession {
   /** Resolves once the connection is closed. */
   async waitClosed(timeoutMs = 5000): Promise<void> {
     if (this.reader.closed) return;
-    await Promise.race([
-      once(this.socket, 'close'),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('connection not closed')), timeoutMs).unref()),
-    ]);
+    await Promise.race([once(this.socket, 'close'), new Promise((_, reject) => setTimeout(() => reject(new Error('connection not closed')), timeoutMs).unref())]);
   }
 
   close(): void {

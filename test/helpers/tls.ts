@@ -62,7 +62,9 @@ export async function startFtps(t: TestContext, tlsOverrides: Record<string, unk
 
 /** Hex sha256 of a file. */
 export async function fileSha256(file: string): Promise<string> {
-  return createHash('sha256').update(await fs.readFile(file)).digest('hex');
+  return createHash('sha256')
+    .update(await fs.readFile(file))
+    .digest('hex');
 }
 
 /**
@@ -71,12 +73,7 @@ export async function fileSha256(file: string): Promise<string> {
  * (self-signed), passive unless `passive: false`. lftp's `-d` trace
  * (`---> CMD` / `<--- reply`) goes to stderr.
  */
-export function lftpTls(
-  port: number,
-  user: string,
-  script: string,
-  opts: RunOptions & { passive?: boolean; implicit?: boolean } = {},
-): Promise<RunResult> {
+export function lftpTls(port: number, user: string, script: string, opts: RunOptions & { passive?: boolean; implicit?: boolean } = {}): Promise<RunResult> {
   const prelude = [
     'set net:max-retries 1',
     'set net:reconnect-interval-base 1',

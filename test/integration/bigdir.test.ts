@@ -24,10 +24,16 @@ test('LIST, NLST and MLSD of a directory of 20,000 entries are complete', async 
   ] as const) {
     const data = await s.passive();
     assert.equal((await s.cmd(cmd)).code, 150);
-    const lines = (await readAll(data)).toString().split('\r\n').filter((l) => l && !l.startsWith('type=cdir'));
+    const lines = (await readAll(data))
+      .toString()
+      .split('\r\n')
+      .filter((l) => l && !l.startsWith('type=cdir'));
     assert.equal((await s.read())?.code, 226);
     assert.equal(lines.length, N, cmd);
-    assert.ok(lines.every((l) => re.test(l)), cmd);
+    assert.ok(
+      lines.every((l) => re.test(l)),
+      cmd,
+    );
     assert.equal(new Set(lines).size, N);
   }
 });

@@ -157,7 +157,7 @@ test('a full disk answers 452 and removes the partial upload', async (t) => {
     const inner = await LocalVfs.open(root);
     return new Proxy(inner, {
       get(target, prop, receiver) {
-        if (prop !== 'write') return Reflect.get(target, prop, receiver);
+        if (prop !== 'write') return Reflect.get(target, prop, receiver) as unknown;
         return async (path: string, mode: Parameters<Vfs['write']>[1]) => {
           const up = await target.write(path, mode);
           let written = 0;
@@ -202,7 +202,7 @@ test('a full disk answers 452 and removes the partial upload', async (t) => {
   assert.equal((await s.cmd('NOOP')).code, 200);
 });
 
-test('temporary files left by a crash are removed at start; other live processes\' uploads are not', async (t) => {
+test("temporary files left by a crash are removed at start; other live processes' uploads are not", async (t) => {
   const first = await startServer();
   const home = first.aliceHome;
   await first.server.recovered;
@@ -216,7 +216,12 @@ test('temporary files left by a crash are removed at start; other live processes
   await mkdir(join(home, 'sub'));
   const { utimes } = await import('node:fs/promises');
   const past = new Date(Date.now() - 60_000);
-  for (const [dir, name] of [['', legacy], ['sub', crashed], ['', otherHost], ['', livePeer]] as const) {
+  for (const [dir, name] of [
+    ['', legacy],
+    ['sub', crashed],
+    ['', otherHost],
+    ['', livePeer],
+  ] as const) {
     await writeFile(join(home, dir, name), 'partial');
     await utimes(join(home, dir, name), past, past);
   }

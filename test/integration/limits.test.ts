@@ -113,10 +113,10 @@ test('max_login_failures: 421 and close', async (t) => {
 test('login_timeout and idle_timeout end with 421 and a closed connection', async (t) => {
   const srv = await startServer({ server: { login_timeout: 1, idle_timeout: 1 } });
   const a = await RawSession.open(srv.port);
-  let b: RawSession | undefined;
+  const later: RawSession[] = [];
   t.after(async () => {
     a.close();
-    b?.close();
+    for (const s of later) s.close();
     await srv.close();
   });
   await a.read();
@@ -126,7 +126,8 @@ test('login_timeout and idle_timeout end with 421 and a closed connection', asyn
   assert.equal(r?.code, 421);
   assert.match(r?.raw ?? '', /Login timeout/);
   await a.waitClosed();
-  b = await RawSession.open(srv.port);
+  const b = await RawSession.open(srv.port);
+  later.push(b);
   await b.login();
   const r2 = await b.read(5000);
   assert.equal(r2?.code, 421);

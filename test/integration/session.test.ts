@@ -88,7 +88,13 @@ test('FEAT lists what works; HELP and SITE HELP; OPTS', async () => {
   const features = feat.lines.map((l) => l.trim());
   for (const f of ['EPRT', 'EPSV', 'MDTM', 'MFMT', 'REST STREAM', 'SIZE', 'UTF8']) assert.ok(features.includes(f), f);
   assert.ok(features.some((l) => l.startsWith('MLST type*;size*;modify*;perm*;unique*;')));
-  assert.ok(feat.raw.split('\r\n').slice(1, -2).every((l) => l.startsWith(' ')), 'feature lines start with a space');
+  assert.ok(
+    feat.raw
+      .split('\r\n')
+      .slice(1, -2)
+      .every((l) => l.startsWith(' ')),
+    'feature lines start with a space',
+  );
   const help = await s.cmd('HELP');
   assert.equal(help.code, 214);
   assert.match(help.raw, /RETR/);
@@ -274,7 +280,10 @@ test('users: wrong password 530; reader may not write; alice may do everything',
   assert.equal((await alice.cmd('RMD a')).code, 250);
   assert.equal((await alice.cmd('RMD /')).code, 550);
   assert.equal((await alice.cmd('DELE ../../etc/passwd')).code, 550);
-  assert.deepEqual((await readdir(srv.aliceHome)).filter((n) => !n.startsWith('file.')), []);
+  assert.deepEqual(
+    (await readdir(srv.aliceHome)).filter((n) => !n.startsWith('file.')),
+    [],
+  );
 });
 
 test('REIN logs out and keeps the connection', async () => {

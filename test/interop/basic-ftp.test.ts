@@ -72,7 +72,10 @@ test('basic-ftp: anonymous list and download (EPSV and PASV)', async (t) => {
   client.prepareTransfer = enterPassiveModeIPv4;
   assert.equal(sha256(await fetch(client, 'pub/data.bin')), want);
   const pubList = await client.list('pub');
-  assert.deepEqual(pubList.map((f) => [f.name, f.size]), [['data.bin', 65536]]);
+  assert.deepEqual(
+    pubList.map((f) => [f.name, f.size]),
+    [['data.bin', 65536]],
+  );
   assert.equal((await fetch(client, 'hello.txt')).toString('utf8'), 'Hello, world!\n');
 });
 
@@ -168,7 +171,10 @@ test('basic-ftp: anonymous drop box takes new files only', async (t) => {
 test('basic-ftp: permission denials for the list+read user', async (t) => {
   const { srv } = await setup(t);
   const client = await connect(t, srv.port, 'reader', 'secret');
-  assert.deepEqual((await client.list()).map((f) => f.name), ['report.txt']);
+  assert.deepEqual(
+    (await client.list()).map((f) => f.name),
+    ['report.txt'],
+  );
   assert.equal((await fetch(client, 'report.txt')).toString('utf8'), 'quarterly numbers\n');
   assert.equal(await ftpCode(client.uploadFrom(Readable.from([Buffer.from('x')]), 'x.txt')), 550);
   assert.equal(await ftpCode(client.appendFrom(Readable.from([Buffer.from('x')]), 'report.txt')), 550);
@@ -195,5 +201,8 @@ test('basic-ftp: per-IP and anonymous limits answer 421', async (t) => {
   assert.equal(await ftpCode(third.access({ host: '127.0.0.1', port: srv.port, user: 'alice', password: 'secret' })), 421);
   // Sessions already open are not disturbed.
   assert.equal((await fetch(first, 'hello.txt')).toString('utf8'), 'Hello, world!\n');
-  assert.deepEqual((await alice.list()).map((f) => f.name), []);
+  assert.deepEqual(
+    (await alice.list()).map((f) => f.name),
+    [],
+  );
 });

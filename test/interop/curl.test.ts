@@ -81,7 +81,10 @@ test('curl: resumed download (-C -) sends REST and completes the file', async (t
   const r = await curl(['-v', ...ALICE, '-C', '-', '-o', out, `${url}/big.bin`]);
   assert.equal(r.code, 0, describe(r));
   assert.ok(curlCommands(r.stderr).includes('REST 77777'), describe(r));
-  assert.ok(curlReplies(r.stderr).some((x) => x.code === 350), describe(r));
+  assert.ok(
+    curlReplies(r.stderr).some((x) => x.code === 350),
+    describe(r),
+  );
   assert.equal(sha256(await fs.readFile(out)), sha256(data));
 });
 
@@ -95,7 +98,10 @@ test('curl: resumed upload (-C -) completes the remote file', async (t) => {
   assert.equal(r.code, 0, describe(r));
   const cmds = curlCommands(r.stderr);
   assert.ok(cmds.includes('SIZE part.bin'), describe(r));
-  assert.ok(cmds.some((c) => c.startsWith('APPE ') || c.startsWith('STOR ')), describe(r));
+  assert.ok(
+    cmds.some((c) => c.startsWith('APPE ') || c.startsWith('STOR ')),
+    describe(r),
+  );
   assert.equal(sha256(await fs.readFile(path.join(srv.aliceHome, 'part.bin'))), sha256(data));
 });
 
@@ -118,14 +124,7 @@ test('curl: rename, delete, mkdir and rmdir through -Q', async (t) => {
   const { srv, url } = await setup(t);
   await fs.writeFile(path.join(srv.aliceHome, 'a.txt'), 'AAA');
   await fs.writeFile(path.join(srv.aliceHome, 'gone.txt'), 'x');
-  const r = await curl([
-    '-v', ...ALICE,
-    '-Q', 'RNFR a.txt', '-Q', 'RNTO b.txt',
-    '-Q', 'DELE gone.txt',
-    '-Q', 'MKD newdir',
-    '-Q', 'MKD tmpdir', '-Q', 'RMD tmpdir',
-    `${url}/`,
-  ]);
+  const r = await curl(['-v', ...ALICE, '-Q', 'RNFR a.txt', '-Q', 'RNTO b.txt', '-Q', 'DELE gone.txt', '-Q', 'MKD newdir', '-Q', 'MKD tmpdir', '-Q', 'RMD tmpdir', `${url}/`]);
   assert.equal(r.code, 0, describe(r));
   const codes = curlReplies(r.stderr).map((x) => x.code);
   assert.ok(codes.includes(350) && codes.includes(250) && codes.includes(257), describe(r));
@@ -159,9 +158,20 @@ test('curl: active mode (-P) with EPRT and with PORT', async (t) => {
     const r = await curl(['-v', '-P', '127.0.0.1', ...extra, '-o', out, `${url}/pub/data.bin`]);
     assert.equal(r.code, 0, describe(r));
     const cmds = curlCommands(r.stderr);
-    if (extra.length) assert.ok(cmds.some((c) => c.startsWith('PORT ')), describe(r));
-    else assert.ok(cmds.some((c) => c.startsWith('EPRT ')), describe(r));
-    assert.ok(curlReplies(r.stderr).some((x) => x.code === 200), describe(r));
+    if (extra.length)
+      assert.ok(
+        cmds.some((c) => c.startsWith('PORT ')),
+        describe(r),
+      );
+    else
+      assert.ok(
+        cmds.some((c) => c.startsWith('EPRT ')),
+        describe(r),
+      );
+    assert.ok(
+      curlReplies(r.stderr).some((x) => x.code === 200),
+      describe(r),
+    );
     assert.equal(sha256(await fs.readFile(out)), want);
   }
   // Active upload and listing.
@@ -183,14 +193,20 @@ test('curl: passive mode with EPSV (default) and PASV (--disable-epsv)', async (
   const e = await curl(['-v', '-o', out1, `${url}/pub/data.bin`]);
   assert.equal(e.code, 0, describe(e));
   assert.ok(curlCommands(e.stderr).includes('EPSV'), describe(e));
-  assert.ok(curlReplies(e.stderr).some((x) => x.code === 229), describe(e));
+  assert.ok(
+    curlReplies(e.stderr).some((x) => x.code === 229),
+    describe(e),
+  );
   assert.equal(sha256(await fs.readFile(out1)), want);
   const out2 = path.join(tmp, 'p.bin');
   const p = await curl(['-v', '--disable-epsv', '-o', out2, `${url}/pub/data.bin`]);
   assert.equal(p.code, 0, describe(p));
   assert.ok(curlCommands(p.stderr).includes('PASV'), describe(p));
   assert.ok(!curlCommands(p.stderr).includes('EPSV'), describe(p));
-  assert.ok(curlReplies(p.stderr).some((x) => x.code === 227 && /\(127,0,0,1,\d+,\d+\)/.test(x.text)), describe(p));
+  assert.ok(
+    curlReplies(p.stderr).some((x) => x.code === 227 && /\(127,0,0,1,\d+,\d+\)/.test(x.text)),
+    describe(p),
+  );
   assert.equal(sha256(await fs.readFile(out2)), want);
   // A passive upload too.
   const src = path.join(tmp, 'pasv.bin');
@@ -212,7 +228,10 @@ test('curl: anonymous drop box takes new files only', async (t) => {
   await fs.writeFile(src, 'second\n');
   const over = await curl(['-v', '-T', src, `${url}/incoming/drop.txt`]);
   assert.equal(over.code, 25, describe(over)); // CURLE_UPLOAD_FAILED
-  assert.ok(curlReplies(over.stderr).some((x) => x.code === 550 || x.code === 553), describe(over));
+  assert.ok(
+    curlReplies(over.stderr).some((x) => x.code === 550 || x.code === 553),
+    describe(over),
+  );
   assert.equal(await fs.readFile(path.join(srv.root, 'incoming', 'drop.txt'), 'utf8'), 'first\n');
 
   // Append to it: refused too.
@@ -223,12 +242,18 @@ test('curl: anonymous drop box takes new files only', async (t) => {
   // Download: refused.
   const down = await curl(['-v', '-o', path.join(tmp, 'got.txt'), `${url}/incoming/drop.txt`]);
   assert.equal(down.code, 78, describe(down)); // CURLE_REMOTE_FILE_NOT_FOUND (550 to RETR)
-  assert.ok(curlReplies(down.stderr).some((x) => x.code === 550), describe(down));
+  assert.ok(
+    curlReplies(down.stderr).some((x) => x.code === 550),
+    describe(down),
+  );
 
   // Listing: refused, and nothing of the contents leaks.
   const ls = await curl(['-v', `${url}/incoming/`]);
   assert.notEqual(ls.code, 0, describe(ls));
-  assert.ok(curlReplies(ls.stderr).some((x) => x.code === 550), describe(ls));
+  assert.ok(
+    curlReplies(ls.stderr).some((x) => x.code === 550),
+    describe(ls),
+  );
   assert.doesNotMatch(ls.stdout.toString('utf8'), /drop\.txt/);
   const nl = await curl(['-l', `${url}/incoming/`]);
   assert.notEqual(nl.code, 0, describe(nl));
@@ -239,13 +264,19 @@ test('curl: anonymous drop box takes new files only', async (t) => {
   assert.equal(ren.code, 21, describe(ren));
   const del = await curl(['-v', '-Q', 'DELE incoming/drop.txt', `${url}/hello.txt`]);
   assert.equal(del.code, 21, describe(del));
-  assert.ok(curlReplies(del.stderr).some((x) => x.code === 550), describe(del));
+  assert.ok(
+    curlReplies(del.stderr).some((x) => x.code === 550),
+    describe(del),
+  );
   assert.deepEqual(await fs.readdir(path.join(srv.root, 'incoming')), ['drop.txt']);
 
   // Outside the drop box anonymous is read-only.
   const ro = await curl(['-v', '-T', src, `${url}/pub/new.txt`]);
   assert.equal(ro.code, 25, describe(ro));
-  assert.ok(curlReplies(ro.stderr).some((x) => x.code === 550 || x.code === 553), describe(ro));
+  assert.ok(
+    curlReplies(ro.stderr).some((x) => x.code === 550 || x.code === 553),
+    describe(ro),
+  );
   await assert.rejects(fs.stat(path.join(srv.root, 'pub', 'new.txt')));
 });
 
@@ -262,17 +293,26 @@ test('curl: permission denials for the list+read user', async (t) => {
   await fs.writeFile(src, 'nope\n');
   const up = await curl(['-v', ...READER, '-T', src, `${url}/x.txt`]);
   assert.equal(up.code, 25, describe(up));
-  assert.ok(curlReplies(up.stderr).some((x) => x.code === 550), describe(up));
+  assert.ok(
+    curlReplies(up.stderr).some((x) => x.code === 550),
+    describe(up),
+  );
   await assert.rejects(fs.stat(path.join(srv.readerHome, 'x.txt')));
 
   const app = await curl(['-v', ...READER, '--append', '-T', src, `${url}/report.txt`]);
   assert.equal(app.code, 25, describe(app));
-  assert.ok(curlReplies(app.stderr).some((x) => x.code === 550), describe(app));
+  assert.ok(
+    curlReplies(app.stderr).some((x) => x.code === 550),
+    describe(app),
+  );
 
   for (const q of [['DELE report.txt'], ['MKD d'], ['RNFR report.txt', 'RNTO r.txt']]) {
     const r = await curl(['-v', ...READER, ...q.flatMap((c) => ['-Q', c]), `${url}/report.txt`]);
     assert.equal(r.code, 21, `${q.join(', ')}: ${describe(r)}`);
-    assert.ok(curlReplies(r.stderr).some((x) => x.code === 550), `${q.join(', ')}: ${describe(r)}`);
+    assert.ok(
+      curlReplies(r.stderr).some((x) => x.code === 550),
+      `${q.join(', ')}: ${describe(r)}`,
+    );
   }
   assert.deepEqual(await fs.readdir(srv.readerHome), ['report.txt']);
   assert.equal(await fs.readFile(path.join(srv.readerHome, 'report.txt'), 'utf8'), 'quarterly numbers\n');
@@ -288,7 +328,10 @@ test('curl: per-IP connection limit answers 421 and spares open sessions', async
   const r = await curl(['-v', ...ALICE, `${url}/`]);
   assert.notEqual(r.code, 0, describe(r));
   const replies = curlReplies(r.stderr);
-  assert.ok(replies.some((x) => x.code === 421 && /connection/i.test(x.text)), describe(r));
+  assert.ok(
+    replies.some((x) => x.code === 421 && /connection/i.test(x.text)),
+    describe(r),
+  );
   // The open sessions still work.
   for (const s of held.sessions) assert.equal((await s.cmd('NOOP')).code, 200);
   // Once one closes, curl gets in: the server frees the slot before it reports the disconnect.
@@ -307,7 +350,10 @@ test('curl: anonymous session limit answers 421 while users still log in', async
   t.after(() => held.close());
   const r = await curl(['-v', `${url}/hello.txt`]);
   assert.notEqual(r.code, 0, describe(r));
-  assert.ok(curlReplies(r.stderr).some((x) => x.code === 421 && /anonymous/i.test(x.text)), describe(r));
+  assert.ok(
+    curlReplies(r.stderr).some((x) => x.code === 421 && /anonymous/i.test(x.text)),
+    describe(r),
+  );
   const user = await curl([...ALICE, `${url}/`]);
   assert.equal(user.code, 0, describe(user));
   assert.equal((await held.sessions[0]!.cmd('NOOP')).code, 200);

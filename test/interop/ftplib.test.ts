@@ -63,7 +63,9 @@ for (const pasv of [true, false]) {
 
   test(`ftplib (${mode}): anonymous nlst, dir and retrbinary`, async (t) => {
     const { srv } = await setup(t);
-    const o = await py(t, `
+    const o = await py(
+      t,
+      `
 ftp = connect()
 out['nlst'] = sorted(ftp.nlst())
 out['nlst_pub'] = ftp.nlst('pub')
@@ -78,11 +80,16 @@ out['pwd2'] = ftp.pwd()
 out['size'] = ftp.size('data.bin')
 out['mlsd'] = [[n, f.get('type'), f.get('size')] for n, f in ftp.mlsd('/', ['type', 'size'])]
 out['quit'] = ftp.quit()
-`, { port: srv.port, pasv });
+`,
+      { port: srv.port, pasv },
+    );
     assert.match(String(o.welcome), /^220/);
     assert.match(String(o.login), /^230/);
     assert.deepEqual(o.nlst, ['hello.txt', 'incoming', 'pub']);
-    assert.deepEqual((o.nlst_pub as string[]).map((n) => n.replace(/^pub\//, '')), ['data.bin']);
+    assert.deepEqual(
+      (o.nlst_pub as string[]).map((n) => n.replace(/^pub\//, '')),
+      ['data.bin'],
+    );
     assert.equal((o.dir_pub as string[]).length, 1);
     assert.match((o.dir_pub as string[])[0]!, /^-[rwx-]{9}\s+\d+\s+\S+\s+\S+\s+65536 \w{3} +\d+ +[\d:]+ data\.bin$/);
     assert.equal(o.data, sha256(await fs.readFile(path.join(srv.root, 'pub', 'data.bin'))));
@@ -104,7 +111,9 @@ out['quit'] = ftp.quit()
     const src = path.join(tmp, 'src.bin');
     await fs.writeFile(src, data);
     await fs.writeFile(path.join(srv.aliceHome, 'gone.txt'), 'x');
-    const o = await py(t, `
+    const o = await py(
+      t,
+      `
 ftp = connect('alice', 'secret')
 with open(o['src'], 'rb') as f:
     out['stor'] = ftp.storbinary('STOR up.bin', f)
@@ -126,7 +135,9 @@ out['delete'] = ftp.delete('gone.txt')
 out['missing'] = attempt(lambda: ftp.delete('gone.txt'))
 out['nlst'] = sorted(ftp.nlst())
 out['quit'] = ftp.quit()
-`, { port: srv.port, pasv, src });
+`,
+      { port: srv.port, pasv, src },
+    );
     assert.match(String(o.stor), /^226/);
     assert.equal(o.back, sha256(data));
     assert.match(String(o.appe), /^226/);
@@ -156,7 +167,9 @@ test('ftplib: REST resumes downloads (retrbinary rest=) and uploads (storbinary 
   const src = path.join(tmp, 'src.bin');
   await fs.writeFile(src, data);
   await fs.writeFile(path.join(srv.aliceHome, 'part.bin'), data.subarray(0, 40_000));
-  const o = await py(t, `
+  const o = await py(
+    t,
+    `
 ftp = connect('alice', 'secret')
 ftp.voidcmd('TYPE I')
 out['tail'] = sha(fetch(ftp, 'RETR big.bin', rest=123457))
@@ -169,7 +182,9 @@ with open(o['src'], 'rb') as f:
     out['stor'] = ftp.storbinary('STOR part.bin', f, rest=have)
 out['full'] = sha(fetch(ftp, 'RETR part.bin'))
 out['quit'] = ftp.quit()
-`, { port: srv.port, src });
+`,
+    { port: srv.port, src },
+  );
   assert.equal(o.tail, sha256(data.subarray(123_457)));
   assert.match(String(o.rest_reply), /^350/);
   assert.equal(o.have, 40_000);
@@ -180,7 +195,9 @@ out['quit'] = ftp.quit()
 
 test('ftplib: anonymous drop box takes new files only', async (t) => {
   const { srv } = await setup(t);
-  const o = await py(t, `
+  const o = await py(
+    t,
+    `
 ftp = connect()
 out['stor'] = attempt(lambda: ftp.storbinary('STOR incoming/new.txt', io.BytesIO(b'first\\n')))
 out['overwrite'] = attempt(lambda: ftp.storbinary('STOR incoming/new.txt', io.BytesIO(b'second\\n')))
@@ -194,7 +211,9 @@ out['mkd'] = attempt(lambda: ftp.mkd('incoming/d'))
 out['stor_pub'] = attempt(lambda: ftp.storbinary('STOR pub/x.txt', io.BytesIO(b'x')))
 out['delete_pub'] = attempt(lambda: ftp.delete('hello.txt'))
 out['noop'] = ftp.voidcmd('NOOP')
-`, { port: srv.port });
+`,
+    { port: srv.port },
+  );
   assert.match(String(o.stor), /^226/);
   for (const k of ['overwrite', 'appe', 'stor_pub']) assert.match(String(o[k]), /^55[03]/, `${k}: ${JSON.stringify(o)}`);
   for (const k of ['nlst', 'dir', 'retr', 'rename', 'delete', 'mkd', 'delete_pub']) {
@@ -208,7 +227,9 @@ out['noop'] = ftp.voidcmd('NOOP')
 
 test('ftplib: permission denials for the list+read user', async (t) => {
   const { srv } = await setup(t);
-  const o = await py(t, `
+  const o = await py(
+    t,
+    `
 ftp = connect('reader', 'secret')
 out['nlst'] = ftp.nlst()
 out['retr'] = fetch(ftp, 'RETR report.txt').decode()
@@ -221,7 +242,9 @@ f2 = ftplib.FTP()
 f2.connect('127.0.0.1', o['port'], timeout=10)
 out['badlogin'] = attempt(lambda: f2.login('reader', 'wrong'))
 f2.close()
-`, { port: srv.port });
+`,
+    { port: srv.port },
+  );
   assert.deepEqual(o.nlst, ['report.txt']);
   assert.equal(o.retr, 'quarterly numbers\n');
   for (const k of ['stor', 'appe', 'delete', 'rename', 'mkd']) assert.match(String(o[k]), /^550/, `${k}: ${JSON.stringify(o)}`);
@@ -234,7 +257,9 @@ test('ftplib: per-IP and anonymous limits answer 421', async (t) => {
   const anon = await holdSessions(srv.port, 1, { name: 'anonymous', pass: 'a@b.c' });
   t.after(() => anon.close());
   // One anonymous session is open: another anonymous login gets 421, a user logs in.
-  const first = await py(t, `
+  const first = await py(
+    t,
+    `
 f = ftplib.FTP()
 f.connect('127.0.0.1', o['port'], timeout=10)
 out['anon'] = attempt(lambda: f.login('anonymous', 'x@y.z'))
@@ -242,17 +267,23 @@ f.close()
 g = connect('alice', 'secret')
 out['user_nlst'] = g.nlst()
 g.quit()
-`, { port: srv.port });
+`,
+    { port: srv.port },
+  );
   assert.match(String(first.anon), /^421 .*anonymous/i, JSON.stringify(first));
   assert.match(String(first.login), /^230/);
   // Three connections from 127.0.0.1 are open: the next is refused at connect.
   const more = await holdSessions(srv.port, 2);
   t.after(() => more.close());
-  const second = await py(t, `
+  const second = await py(
+    t,
+    `
 f = ftplib.FTP()
 out['connect'] = attempt(lambda: f.connect('127.0.0.1', o['port'], timeout=10))
 f.close()
-`, { port: srv.port });
+`,
+    { port: srv.port },
+  );
   assert.match(String(second.connect), /^421 /, JSON.stringify(second));
   assert.equal((await anon.sessions[0]!.cmd('NOOP')).code, 200);
 });

@@ -32,8 +32,14 @@ test('curl --ssl-reqd -k (explicit FTPS), passive: 5 MiB upload and download, sh
   const cmds = curlCommands(up.stderr);
   assert.ok(cmds.includes('AUTH TLS') || cmds.includes('AUTH SSL'), cmds.join('\n'));
   assert.ok(cmds.includes('PROT P'), cmds.join('\n'));
-  assert.ok(curlReplies(up.stderr).some((r) => r.code === 234), up.stderr);
-  assert.ok(cmds.some((c) => /^(EPSV|PASV)$/.test(c)), cmds.join('\n'));
+  assert.ok(
+    curlReplies(up.stderr).some((r) => r.code === 234),
+    up.stderr,
+  );
+  assert.ok(
+    cmds.some((c) => /^(EPSV|PASV)$/.test(c)),
+    cmds.join('\n'),
+  );
   assert.ok(!cmds.some((c) => /^(EPRT|PORT) /.test(c)), cmds.join('\n'));
   assert.equal(await fileSha256(path.join(f.srv.aliceHome, 'up.bin')), sha256(data));
 

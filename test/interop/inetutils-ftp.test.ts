@@ -38,14 +38,10 @@ for (const passive of [true, false]) {
 
   test(`inetutils ftp (${mode}): anonymous ls, dir, get and mget`, async (t) => {
     const { srv, tmp } = await setup(t);
-    const { r, out } = await ftp(srv.port, 'anonymous x@y', [
-      'binary',
-      'ls',
-      'dir pub',
-      `get pub/data.bin ${path.join(tmp, 'data.bin')}`,
-      'prompt',
-      'mget *.txt',
-    ], { passive, cwd: tmp });
+    const { r, out } = await ftp(srv.port, 'anonymous x@y', ['binary', 'ls', 'dir pub', `get pub/data.bin ${path.join(tmp, 'data.bin')}`, 'prompt', 'mget *.txt'], {
+      passive,
+      cwd: tmp,
+    });
     const c = codes(out);
     assert.ok(c.includes(220) && c.includes(230) && c.includes(221), describe(r));
     // Every data transfer ends in 226, and the data connections used the requested mode.
@@ -73,18 +69,23 @@ for (const passive of [true, false]) {
     const big = bytes(120_000, 52);
     await fs.writeFile(path.join(srv.aliceHome, 'big.bin'), big);
     await fs.writeFile(path.join(tmp, 'big.bin'), big.subarray(0, 30_000));
-    const { r, out } = await ftp(srv.port, 'alice secret', [
-      'binary',
-      `put ${path.join(tmp, 'up.bin')} up.bin`,
-      `append ${path.join(tmp, 'tail.txt')} log.txt`,
-      `reget big.bin ${path.join(tmp, 'big.bin')}`,
-      'mkdir dir',
-      'rename up.bin dir/up.bin',
-      'delete gone.txt',
-      'mkdir tmp',
-      'rmdir tmp',
-      'ls',
-    ], { passive, cwd: tmp });
+    const { r, out } = await ftp(
+      srv.port,
+      'alice secret',
+      [
+        'binary',
+        `put ${path.join(tmp, 'up.bin')} up.bin`,
+        `append ${path.join(tmp, 'tail.txt')} log.txt`,
+        `reget big.bin ${path.join(tmp, 'big.bin')}`,
+        'mkdir dir',
+        'rename up.bin dir/up.bin',
+        'delete gone.txt',
+        'mkdir tmp',
+        'rmdir tmp',
+        'ls',
+      ],
+      { passive, cwd: tmp },
+    );
     const c = codes(out);
     assert.ok(!c.some((x) => x >= 400), describe(r));
     assert.ok(c.includes(350) && c.includes(257) && c.includes(250), describe(r));
@@ -99,15 +100,20 @@ test('inetutils ftp: anonymous drop box and read-only archive', async (t) => {
   const { srv, tmp } = await setup(t);
   await fs.writeFile(path.join(tmp, 'drop.txt'), 'first\n');
   await fs.writeFile(path.join(tmp, 'second.txt'), 'second\n');
-  const { r, out } = await ftp(srv.port, 'anonymous x@y', [
-    'binary',
-    `put ${path.join(tmp, 'drop.txt')} incoming/drop.txt`,
-    `put ${path.join(tmp, 'second.txt')} incoming/drop.txt`,
-    'ls incoming',
-    `get incoming/drop.txt ${path.join(tmp, 'got.txt')}`,
-    'delete incoming/drop.txt',
-    `put ${path.join(tmp, 'second.txt')} pub/new.txt`,
-  ], { passive: true, cwd: tmp });
+  const { r, out } = await ftp(
+    srv.port,
+    'anonymous x@y',
+    [
+      'binary',
+      `put ${path.join(tmp, 'drop.txt')} incoming/drop.txt`,
+      `put ${path.join(tmp, 'second.txt')} incoming/drop.txt`,
+      'ls incoming',
+      `get incoming/drop.txt ${path.join(tmp, 'got.txt')}`,
+      'delete incoming/drop.txt',
+      `put ${path.join(tmp, 'second.txt')} pub/new.txt`,
+    ],
+    { passive: true, cwd: tmp },
+  );
   const c = codes(out).filter((x) => ![220, 221, 227, 230, 331, 200, 215].includes(x));
   // put -> 150, 226; put again -> 55x; ls -> 550; get -> 550; delete -> 550; put in pub -> 55x
   assert.deepEqual(c.slice(0, 2), [150, 226], describe(r));
@@ -122,12 +128,12 @@ test('inetutils ftp: anonymous drop box and read-only archive', async (t) => {
 test('inetutils ftp: permission denials for the list+read user', async (t) => {
   const { srv, tmp } = await setup(t);
   await fs.writeFile(path.join(tmp, 'x.txt'), 'x');
-  const { r, out } = await ftp(srv.port, 'reader secret', [
-    `get report.txt ${path.join(tmp, 'report.txt')}`,
-    `put ${path.join(tmp, 'x.txt')} x.txt`,
-    'delete report.txt',
-    'mkdir d',
-  ], { passive: true, cwd: tmp });
+  const { r, out } = await ftp(
+    srv.port,
+    'reader secret',
+    [`get report.txt ${path.join(tmp, 'report.txt')}`, `put ${path.join(tmp, 'x.txt')} x.txt`, 'delete report.txt', 'mkdir d'],
+    { passive: true, cwd: tmp },
+  );
   assert.equal(await fs.readFile(path.join(tmp, 'report.txt'), 'utf8'), 'quarterly numbers\n');
   assert.equal(codes(out).filter((x) => x === 550).length, 3, describe(r));
   assert.deepEqual(await fs.readdir(srv.readerHome), ['report.txt']);

@@ -24,7 +24,10 @@ test('config: defaults and relative paths', () => {
 });
 
 test('config: each problem is one line naming the setting', () => {
-  assert.deepEqual(problems({ server: { port: 70000 } }).map((p) => p.split(':')[0]), ['server.port']);
+  assert.deepEqual(
+    problems({ server: { port: 70000 } }).map((p) => p.split(':')[0]),
+    ['server.port'],
+  );
   assert.match(problems({ server: { prot: 21 } })[0] ?? '', /server: unknown setting "prot"/);
   assert.match(problems({ serverr: {} })[0] ?? '', /unknown setting "serverr"/);
   assert.match(problems({ server: { passive_ports: [50100, 50000] } })[0] ?? '', /^server\.passive_ports/);

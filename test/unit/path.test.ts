@@ -60,7 +60,11 @@ test('LocalVfs: symlinks that point outside the root are unreachable', async () 
   }
   await notFound(vfs.write('/escape-dir/new', { kind: 'replace' }));
   await notFound(vfs.mkdir('/chain/newdir'));
-  await notFound((async () => { for await (const _ of vfs.list('/escape-dir')) void _; })());
+  await notFound(
+    (async () => {
+      for await (const _ of vfs.list('/escape-dir')) void _;
+    })(),
+  );
   // The escaping links are not listed at all; the good one is, as a file.
   const names: string[] = [];
   for await (const batch of vfs.list('/')) for (const e of batch) names.push(`${e.name}:${e.type}`);

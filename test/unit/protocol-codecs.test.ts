@@ -7,16 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import {
-  formatEprt,
-  formatEpsvReply,
-  formatHostPort,
-  formatPasvReply,
-  parseEprt,
-  parseEpsvReply,
-  parseHostPort,
-  parsePasvReply,
-} from '../../src/protocol/address.js';
+import { formatEprt, formatEpsvReply, formatHostPort, formatPasvReply, parseEprt, parseEpsvReply, parseHostPort, parsePasvReply } from '../../src/protocol/address.js';
 import { redactCommand, redactCommandLine } from '../../src/protocol/command.js';
 import { formatTimeVal, parseTimeVal } from '../../src/protocol/listing/facts.js';
 import { formatMlsxLine, MLST_FACTS, parseMlsxLine } from '../../src/protocol/listing/mlsx.js';
@@ -203,7 +194,12 @@ test('parseTimeVal: odd and malformed time-vals', () => {
 
 test('parseMlsxLine: whole lines, odd names and facts', () => {
   const p = parseMlsxLine('type=file;size=300000;modify=20240102030405.5;perm=r; a file;with=odd chars');
-  assert.deepEqual(p && [...p.facts], [['type', 'file'], ['size', '300000'], ['modify', '20240102030405.5'], ['perm', 'r']]);
+  assert.deepEqual(p && [...p.facts], [
+    ['type', 'file'],
+    ['size', '300000'],
+    ['modify', '20240102030405.5'],
+    ['perm', 'r'],
+  ]);
   assert.equal(p?.name, 'a file;with=odd chars');
   assert.deepEqual(parseMlsxLine('Type=DIR;Modify=20240102030405; sub')?.facts.get('type'), 'DIR');
   assert.equal(parseMlsxLine('type=OS.unix=symlink;size=3; link')?.facts.get('type'), 'OS.unix=symlink');

@@ -104,10 +104,19 @@ test('the table agrees with Node where Node has an opinion', () => {
 });
 
 test('generated addresses: same answer as node:net', () => {
-  fc.assert(fc.property(fc.ipV4(), (a) => isIPv4(a) && !isIPv6(a)), { numRuns: 2000 });
-  fc.assert(fc.property(fc.ipV6(), (a) => isIPv6(a) && !isIPv4(a)), { numRuns: 2000 });
+  fc.assert(
+    fc.property(fc.ipV4(), (a) => isIPv4(a) && !isIPv6(a)),
+    { numRuns: 2000 },
+  );
+  fc.assert(
+    fc.property(fc.ipV6(), (a) => isIPv6(a) && !isIPv4(a)),
+    { numRuns: 2000 },
+  );
   // ipV4Extended produces octal and hex forms too: both must refuse exactly the same ones.
-  fc.assert(fc.property(fc.ipV4Extended(), (a) => isIPv4(a) === net.isIPv4(a)), { numRuns: 2000 });
+  fc.assert(
+    fc.property(fc.ipV4Extended(), (a) => isIPv4(a) === net.isIPv4(a)),
+    { numRuns: 2000 },
+  );
   const chars = fc.constantFrom(...'0123456789abcdefABCDEF:.%xg '.split(''));
   const noise = fc.string({ unit: chars, maxLength: 45 });
   fc.assert(

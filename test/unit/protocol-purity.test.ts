@@ -38,7 +38,7 @@ test('specifiers() finds every form of import', () => {
   const text = [
     "import { isIPv4 } from 'node:net';",
     "import type { Socket } from 'net';",
-    "export { x } from \"node:fs\";",
+    'export { x } from "node:fs";',
     "import 'node:process';",
     "const m = await import('node:os');",
     "const c = require('child_process');",

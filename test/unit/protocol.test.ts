@@ -3,16 +3,7 @@ import assert from 'node:assert/strict';
 import { LineDecoder, type LineEvent } from '../../src/protocol/lineDecoder.js';
 import { parseCommand, redactCommand } from '../../src/protocol/command.js';
 import { formatReply, quotePath, reply } from '../../src/protocol/reply.js';
-import {
-  formatEpsvReply,
-  formatEprt,
-  formatPasvReply,
-  normalizeAddress,
-  parseEprt,
-  parseEpsvReply,
-  parseHostPort,
-  parsePasvReply,
-} from '../../src/protocol/address.js';
+import { formatEpsvReply, formatEprt, formatPasvReply, normalizeAddress, parseEprt, parseEpsvReply, parseHostPort, parsePasvReply } from '../../src/protocol/address.js';
 import { AsciiDecoder, AsciiEncoder } from '../../src/protocol/typeA.js';
 
 function decodeAll(chunks: Buffer[], max = 4096): LineEvent[] {

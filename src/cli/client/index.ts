@@ -10,37 +10,43 @@ import { shellCommand, type ShellCliOptions } from './shell/index.js';
 
 /** Adds the client commands to the program. */
 export function registerClientCommands(program: Command): void {
-  addCommonOptions(program.command('get')
-    .description('download a file (or every file matching a glob) from an ftp:// or ftps:// URL')
-    .argument('<url>', 'ftp://[user[:password]@]host[:port]/path (a glob is allowed in the last segment)')
-    .argument('[dest]', 'local file or directory (default: the remote name here; - for stdout)')
-    .option('--continue', 'resume a partial download'))
-    .action((url: string, dest: string | undefined, opts: TransferCliOptions) => runAction((signal) => getCommand(url, dest, opts, signal)));
+  addCommonOptions(
+    program
+      .command('get')
+      .description('download a file (or every file matching a glob) from an ftp:// or ftps:// URL')
+      .argument('<url>', 'ftp://[user[:password]@]host[:port]/path (a glob is allowed in the last segment)')
+      .argument('[dest]', 'local file or directory (default: the remote name here; - for stdout)')
+      .option('--continue', 'resume a partial download'),
+  ).action((url: string, dest: string | undefined, opts: TransferCliOptions) => runAction((signal) => getCommand(url, dest, opts, signal)));
 
-  addCommonOptions(program.command('put')
-    .description('upload a local file to a URL (a URL ending in / keeps the file name)')
-    .argument('<file>', 'local file')
-    .argument('<url>', 'destination URL')
-    .option('--continue', 'resume a partial upload (appends the missing bytes)'))
-    .action((file: string, url: string, opts: TransferCliOptions) => runAction((signal) => putCommand(file, url, opts, signal)));
+  addCommonOptions(
+    program
+      .command('put')
+      .description('upload a local file to a URL (a URL ending in / keeps the file name)')
+      .argument('<file>', 'local file')
+      .argument('<url>', 'destination URL')
+      .option('--continue', 'resume a partial upload (appends the missing bytes)'),
+  ).action((file: string, url: string, opts: TransferCliOptions) => runAction((signal) => putCommand(file, url, opts, signal)));
 
-  addCommonOptions(program.command('ls')
-    .description('list a remote directory')
-    .argument('<url>', 'directory URL (a glob is allowed in the last segment)')
-    .option('--names', 'print names only'))
-    .action((url: string, opts: CommonOptions & { names?: boolean }) => runAction((signal) => lsCommand(url, opts, signal)));
+  addCommonOptions(
+    program.command('ls').description('list a remote directory').argument('<url>', 'directory URL (a glob is allowed in the last segment)').option('--names', 'print names only'),
+  ).action((url: string, opts: CommonOptions & { names?: boolean }) => runAction((signal) => lsCommand(url, opts, signal)));
 
-  addCommonOptions(program.command('mirror')
-    .description('copy a remote directory into DIR, or DIR into the remote directory with --reverse; only changes move')
-    .argument('<url>', 'remote directory URL')
-    .argument('<dir>', 'local directory')
-    .option('--reverse', 'upload DIR to the URL instead')
-    .option('--parallel <n>', 'number of parallel connections', '1'))
-    .action((url: string, dir: string, opts: MirrorCliOptions) => runAction((signal) => mirrorCommand(url, dir, opts, signal)));
+  addCommonOptions(
+    program
+      .command('mirror')
+      .description('copy a remote directory into DIR, or DIR into the remote directory with --reverse; only changes move')
+      .argument('<url>', 'remote directory URL')
+      .argument('<dir>', 'local directory')
+      .option('--reverse', 'upload DIR to the URL instead')
+      .option('--parallel <n>', 'number of parallel connections', '1'),
+  ).action((url: string, dir: string, opts: MirrorCliOptions) => runAction((signal) => mirrorCommand(url, dir, opts, signal)));
 
-  addCommonOptions(program.command('shell')
-    .description('interactive ftp> prompt, like the classic ftp client')
-    .argument('[url]', 'server to open at start')
-    .option('-n, --no-auto-login', 'do not log in at open; wait for the user command'))
-    .action((url: string | undefined, opts: ShellCliOptions) => runAction(() => shellCommand(url, opts)));
+  addCommonOptions(
+    program
+      .command('shell')
+      .description('interactive ftp> prompt, like the classic ftp client')
+      .argument('[url]', 'server to open at start')
+      .option('-n, --no-auto-login', 'do not log in at open; wait for the user command'),
+  ).action((url: string | undefined, opts: ShellCliOptions) => runAction(() => shellCommand(url, opts)));
 }

@@ -29,7 +29,10 @@ export class ProgressDisplay {
   private bar: cliProgress.SingleBar | undefined;
   private current: string | undefined;
 
-  constructor(private readonly mode: ProgressMode, private readonly stream: NodeJS.WriteStream = process.stderr) {}
+  constructor(
+    private readonly mode: ProgressMode,
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+  ) {}
 
   /** Feeds one progress event (pass as `onProgress`). */
   readonly update = (p: TransferProgress): void => {
@@ -43,14 +46,17 @@ export class ProgressDisplay {
     this.stop();
     this.current = p.name;
     const name = p.name.split('/').pop() ?? p.name;
-    this.bar = new cliProgress.SingleBar({
-      stream: this.stream,
-      format: `${name.slice(0, 30)} [{bar}] {percentage}% | {done} / {size} | {speed}/s | ETA {eta_formatted}`,
-      hideCursor: false,
-      clearOnComplete: false,
-      etaBuffer: 20,
-      fps: 10,
-    }, cliProgress.Presets.shades_classic);
+    this.bar = new cliProgress.SingleBar(
+      {
+        stream: this.stream,
+        format: `${name.slice(0, 30)} [{bar}] {percentage}% | {done} / {size} | {speed}/s | ETA {eta_formatted}`,
+        hideCursor: false,
+        clearOnComplete: false,
+        etaBuffer: 20,
+        fps: 10,
+      },
+      cliProgress.Presets.shades_classic,
+    );
     this.bar.start(p.total ?? Math.max(p.bytes, 1), p.bytes, payload(p));
   }
 

@@ -18,7 +18,10 @@ export interface MirrorCliOptions extends CommonOptions {
 }
 
 async function isDir(p: string): Promise<boolean> {
-  return fs.promises.stat(p).then((s) => s.isDirectory(), () => false);
+  return fs.promises.stat(p).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }
 
 async function withClient<T>(urlText: string, opts: CommonOptions, signal: AbortSignal, fn: (client: FtpClient, path: string, isDirectory: boolean) => Promise<T>): Promise<T> {
@@ -71,7 +74,10 @@ async function fetchOne({ client, opts, display, signal }: GetContext, remote: s
   const size = await client.size(remote, { signal }).catch(() => undefined);
   let offset = 0;
   if (opts.continue) {
-    offset = await fs.promises.stat(local).then((s) => s.size, () => 0);
+    offset = await fs.promises.stat(local).then(
+      (s) => s.size,
+      () => 0,
+    );
     if (size !== undefined && offset > size) throw new Error(`${local} is larger than the remote file; cannot resume`);
     if (size !== undefined && offset === size) {
       display.finish(local, 0, 0);
@@ -156,7 +162,9 @@ export async function mirrorCommand(urlText: string, dir: string, opts: MirrorCl
     display.stop();
     if (!opts.quiet) {
       const secs = ((Date.now() - started) / 1000).toFixed(2);
-      process.stdout.write(`mirror: ${result.transferred.length} transferred, ${result.skipped.length} unchanged, ${result.createdDirs.length} directories created, ${formatBytes(result.bytes)} in ${secs} s\n`);
+      process.stdout.write(
+        `mirror: ${result.transferred.length} transferred, ${result.skipped.length} unchanged, ${result.createdDirs.length} directories created, ${formatBytes(result.bytes)} in ${secs} s\n`,
+      );
     }
   });
 }

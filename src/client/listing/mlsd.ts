@@ -15,12 +15,16 @@ export function parseMlsdTime(value: string): Date | undefined {
 
 function typeOf(fact: string | undefined): FileType | 'skip' {
   switch (fact?.toLowerCase()) {
-    case 'file': return 'file';
-    case 'dir': return 'directory';
+    case 'file':
+      return 'file';
+    case 'dir':
+      return 'directory';
     case 'cdir':
-    case 'pdir': return 'skip';
+    case 'pdir':
+      return 'skip';
     case 'os.unix=symlink':
-    case 'os.unix=slink': return 'symlink';
+    case 'os.unix=slink':
+      return 'symlink';
     default:
       return fact?.toLowerCase().startsWith('os.unix=slink') ? 'symlink' : 'unknown';
   }

@@ -50,7 +50,10 @@ export function parseUnixLine(line: string, now: Date = new Date()): FileInfo | 
     const type = typeOf(m[1] ?? '');
     const { name, target } = splitLink(type, m[9] ?? '');
     info = makeInfo({
-      name, target, type, raw: line,
+      name,
+      target,
+      type,
+      raw: line,
       size: Number(m[5]),
       permissions: m[2],
       modifiedAt: lsDate(month, Number(m[7]), m[8] ?? '', now),
@@ -60,7 +63,10 @@ export function parseUnixLine(line: string, now: Date = new Date()): FileInfo | 
     const { name, target } = splitLink(type, m[11] ?? '');
     const [y, mo, d, h, mi] = m.slice(6, 11).map(Number) as [number, number, number, number, number];
     info = makeInfo({
-      name, target, type, raw: line,
+      name,
+      target,
+      type,
+      raw: line,
       size: Number(m[5]),
       permissions: m[2],
       modifiedAt: new Date(Date.UTC(y, mo - 1, d, h, mi)),

@@ -14,14 +14,7 @@ export interface EntryFacts {
 /** `YYYYMMDDHHMMSS` in UTC, as MDTM and MLSx `modify` use (RFC 3659). */
 export function formatTimeVal(date: Date): string {
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return (
-    p(date.getUTCFullYear(), 4) +
-    p(date.getUTCMonth() + 1) +
-    p(date.getUTCDate()) +
-    p(date.getUTCHours()) +
-    p(date.getUTCMinutes()) +
-    p(date.getUTCSeconds())
-  );
+  return p(date.getUTCFullYear(), 4) + p(date.getUTCMonth() + 1) + p(date.getUTCDate()) + p(date.getUTCHours()) + p(date.getUTCMinutes()) + p(date.getUTCSeconds());
 }
 
 /** Parses a `YYYYMMDDHHMMSS[.sss]` time-val; null when malformed. */

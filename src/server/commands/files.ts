@@ -37,7 +37,12 @@ function middle(ctx: AuthedContext, direction: 'o' | 'i'): Transform[] {
       stages.push(converter((c) => enc.encode(c)));
     } else {
       const dec = new AsciiDecoder();
-      stages.push(converter((c) => dec.decode(c), () => dec.end()));
+      stages.push(
+        converter(
+          (c) => dec.decode(c),
+          () => dec.end(),
+        ),
+      );
     }
   }
   if (ctx.account.maxRate > 0) stages.push(new Throttle(ctx.account.maxRate));

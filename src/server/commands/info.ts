@@ -40,7 +40,13 @@ function help({ session, arg }: CommandContext): Reply {
     return spec ? reply(214, `Syntax: ${spec.help}`) : reply(502, `Unknown command ${arg.trim().slice(0, 8).toUpperCase()}.`);
   }
   const rows: string[] = [];
-  for (let i = 0; i < verbs.length; i += 8) rows.push(verbs.slice(i, i + 8).map((v) => v.padEnd(5)).join(' '));
+  for (let i = 0; i < verbs.length; i += 8)
+    rows.push(
+      verbs
+        .slice(i, i + 8)
+        .map((v) => v.padEnd(5))
+        .join(' '),
+    );
   return reply(214, ['The following commands are recognized:', ...rows, 'Help OK.']);
 }
 

@@ -14,10 +14,7 @@ import type { ServerContext } from '../context.js';
 export type { Account };
 
 /** The login state machine (RFC 959 section 6). */
-export type LoginState =
-  | { kind: 'greeted' }
-  | { kind: 'need-pass'; user: string }
-  | { kind: 'logged-in'; account: Account };
+export type LoginState = { kind: 'greeted' } | { kind: 'need-pass'; user: string } | { kind: 'logged-in'; account: Account };
 
 /** TLS state of a session (RFC 4217). */
 export interface SessionTls {

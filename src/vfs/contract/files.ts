@@ -322,13 +322,18 @@ export const FILE_CASES: readonly ContractCase[] = [
       for (let off = 0; off < 420_000; off += CHUNK) {
         await Promise.all(uploads.map((u, i) => (off < payloads[i]!.length ? writeChunk(u.stream, payloads[i]!.subarray(off, off + CHUNK)) : Promise.resolve())));
       }
-      await Promise.all(uploads.map(async (u) => {
-        u.stream.end();
-        await finished(u.stream, { readable: false });
-      }));
+      await Promise.all(
+        uploads.map(async (u) => {
+          u.stream.end();
+          await finished(u.stream, { readable: false });
+        }),
+      );
       await Promise.all(uploads.map((u) => u.commit()));
       const got = sha256(await readAll(vfs, '/race.bin'));
-      assert.ok(payloads.some((p) => sha256(p) === got), 'the file is one of the uploads, byte-exact');
+      assert.ok(
+        payloads.some((p) => sha256(p) === got),
+        'the file is one of the uploads, byte-exact',
+      );
       assert.deepEqual(await namesIn(vfs, '/'), ['race.bin']);
     },
   ],

@@ -12,10 +12,7 @@ import { parentPort } from 'node:worker_threads';
 import { TEMP_PREFIX } from './jail.js';
 
 /** A request to the worker. */
-export type ListRequest =
-  | { op: 'open'; id: number; path: string; root: string; batch: number }
-  | { op: 'next'; id: number }
-  | { op: 'close'; id: number };
+export type ListRequest = { op: 'open'; id: number; path: string; root: string; batch: number } | { op: 'next'; id: number } | { op: 'close'; id: number };
 
 /** A batch of entries in columns (cheap to copy between threads). */
 export interface ListBatch {
@@ -117,4 +114,3 @@ parentPort?.on('message', (msg: ListRequest) => {
   const reply = handle(msg);
   if (reply) parentPort?.postMessage(reply);
 });
-

@@ -93,4 +93,3 @@ function toStats(b: ListBatch): VfsStat[] {
   }
   return out;
 }
-

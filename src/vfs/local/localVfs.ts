@@ -48,8 +48,7 @@ function toStat(name: string, st: Stats): VfsStat {
  * read and write through fs.read/fs.write directly, which costs about a
  * third less CPU per chunk than streams over a promise FileHandle.
  */
-const openFd = (path: string, flags: number, mode = 0o644) =>
-  new Promise<number>((resolve, reject) => open(path, flags, mode, (err, fd) => (err ? reject(err) : resolve(fd))));
+const openFd = (path: string, flags: number, mode = 0o644) => new Promise<number>((resolve, reject) => open(path, flags, mode, (err, fd) => (err ? reject(err) : resolve(fd))));
 const fstatFd = (fd: number) => new Promise<Stats>((resolve, reject) => fstat(fd, (err, st) => (err ? reject(err) : resolve(st))));
 const readlinkAsync = (path: string) => new Promise<string>((resolve, reject) => readlink(path, (err, target) => (err ? reject(err) : resolve(target))));
 const closeFd = (fd: number) => new Promise<void>((resolve) => close(fd, () => resolve()));

@@ -9,21 +9,7 @@
 import { VfsError } from '../errors.js';
 import type { ReadHandle, Upload, Vfs, VfsCapabilities, VfsStat, WriteMode } from '../types.js';
 import { MemoryReadHandle, MemoryUpload } from './handles.js';
-import {
-  IdSource,
-  lookup,
-  lookupDir,
-  newDir,
-  newFile,
-  parentOf,
-  seedTree,
-  segmentsOf,
-  segmentsWithin,
-  statOf,
-  touch,
-  type DirNode,
-  type Node,
-} from './tree.js';
+import { IdSource, lookup, lookupDir, newDir, newFile, parentOf, seedTree, segmentsOf, segmentsWithin, statOf, touch, type DirNode, type Node } from './tree.js';
 
 /** Largest number of entries in one batch of `list`. */
 const LIST_BATCH = 256;

@@ -50,7 +50,10 @@ async function remoteMatches(shell: Shell, pattern: string, filesOnly: boolean):
   const match = picomatch(base, { dot: base.startsWith('.') });
   const entries = await client.list(dir, { signal: shell.controller.signal });
   const prefix = dir ? `${dir.replace(/\/$/, '')}/` : '';
-  return entries.filter((e) => match(e.name) && (!filesOnly || e.type !== 'directory')).map((e) => prefix + e.name).sort();
+  return entries
+    .filter((e) => match(e.name) && (!filesOnly || e.type !== 'directory'))
+    .map((e) => prefix + e.name)
+    .sort();
 }
 
 /** Writes listing lines to a local file or the shell output. */
@@ -66,13 +69,24 @@ async function listing(shell: Shell, verb: 'LIST' | 'NLST', args: string[]): Pro
   const { dir, base } = splitRemote(target);
   if (hasGlob(base)) {
     const match = picomatch(base, { dot: base.startsWith('.') });
-    await shell.holdingFinal(() => client.listRaw(dir, { command: verb, signal }), (lines) => emit(shell, lines.filter((l) => {
-      const name = verb === 'LIST' ? parseListLine(l)?.name : l.split('/').pop();
-      return name !== undefined && match(name);
-    }), localFile));
+    await shell.holdingFinal(
+      () => client.listRaw(dir, { command: verb, signal }),
+      (lines) =>
+        emit(
+          shell,
+          lines.filter((l) => {
+            const name = verb === 'LIST' ? parseListLine(l)?.name : l.split('/').pop();
+            return name !== undefined && match(name);
+          }),
+          localFile,
+        ),
+    );
     return;
   }
-  await shell.holdingFinal(() => client.listRaw(target, { command: verb, signal }), (lines) => emit(shell, lines, localFile));
+  await shell.holdingFinal(
+    () => client.listRaw(target, { command: verb, signal }),
+    (lines) => emit(shell, lines, localFile),
+  );
 }
 
 function toggle(shell: Shell, key: 'passive' | 'prompting' | 'verbose' | 'debug', label: string, arg?: string): void {
@@ -94,8 +108,20 @@ export const COMMANDS: Record<string, ShellCommand> = {
   close: { help: 'terminate ftp session', run: (s) => s.close() },
   ls: { help: 'list contents of remote directory', run: (s, a) => listing(s, 'NLST', a) },
   dir: { help: 'list contents of remote directory', run: (s, a) => listing(s, 'LIST', a) },
-  cd: { help: 'change remote working directory', usage: 'cd remote-directory', min: 1, run: async (s, a) => { await s.need().cd(a[0] ?? ''); } },
-  cdup: { help: 'change remote working directory to parent directory', run: async (s) => { await s.need().cd('..'); } },
+  cd: {
+    help: 'change remote working directory',
+    usage: 'cd remote-directory',
+    min: 1,
+    run: async (s, a) => {
+      await s.need().cd(a[0] ?? '');
+    },
+  },
+  cdup: {
+    help: 'change remote working directory to parent directory',
+    run: async (s) => {
+      await s.need().cd('..');
+    },
+  },
   lcd: {
     help: 'change local working directory',
     run: async (s, a) => {
@@ -106,11 +132,19 @@ export const COMMANDS: Record<string, ShellCommand> = {
       s.print(`Local directory now ${target}`);
     },
   },
-  pwd: { help: 'print working directory on remote machine', run: (s) => s.exposing(['PWD'], async () => { await s.need().pwd(); }) },
+  pwd: {
+    help: 'print working directory on remote machine',
+    run: (s) =>
+      s.exposing(['PWD'], async () => {
+        await s.need().pwd();
+      }),
+  },
   get: { help: 'receive file', usage: 'get remote-file [local-file]', min: 1, run: (s, a) => getFile(s, a[0] ?? '', a[1]) },
   put: { help: 'send one file', usage: 'put local-file [remote-file]', min: 1, run: (s, a) => putFile(s, a[0] ?? '', a[1]) },
   mget: {
-    help: 'get multiple files', usage: 'mget remote-files', min: 1,
+    help: 'get multiple files',
+    usage: 'mget remote-files',
+    min: 1,
     run: async (s, a) => {
       for (const pattern of a) {
         const names = await remoteMatches(s, pattern, true);
@@ -120,24 +154,52 @@ export const COMMANDS: Record<string, ShellCommand> = {
     },
   },
   mput: {
-    help: 'send multiple files', usage: 'mput local-files', min: 1,
+    help: 'send multiple files',
+    usage: 'mput local-files',
+    min: 1,
     run: async (s, a) => {
       for (const pattern of a) {
         let names = [pattern];
         if (hasGlob(pattern)) {
           const match = picomatch(pattern);
-          names = (await fs.promises.readdir(s.localDir, { withFileTypes: true })).filter((d) => d.isFile() && match(d.name)).map((d) => d.name).sort();
+          names = (await fs.promises.readdir(s.localDir, { withFileTypes: true }))
+            .filter((d) => d.isFile() && match(d.name))
+            .map((d) => d.name)
+            .sort();
           if (names.length === 0) s.print(`No match for ${pattern}.`);
         }
         for (const name of names) if (await s.confirm(`mput ${name}`)) await putFile(s, name, path.basename(name));
       }
     },
   },
-  mkdir: { help: 'make directory on the remote machine', usage: 'mkdir directory-name', min: 1, run: async (s, a) => { await s.need().mkdir(a[0] ?? ''); } },
-  rmdir: { help: 'remove directory on the remote machine', usage: 'rmdir directory-name', min: 1, run: async (s, a) => { await s.need().removeDir(a[0] ?? ''); } },
-  delete: { help: 'delete remote file', usage: 'delete remote-file', min: 1, run: async (s, a) => { await s.need().remove(a[0] ?? ''); } },
+  mkdir: {
+    help: 'make directory on the remote machine',
+    usage: 'mkdir directory-name',
+    min: 1,
+    run: async (s, a) => {
+      await s.need().mkdir(a[0] ?? '');
+    },
+  },
+  rmdir: {
+    help: 'remove directory on the remote machine',
+    usage: 'rmdir directory-name',
+    min: 1,
+    run: async (s, a) => {
+      await s.need().removeDir(a[0] ?? '');
+    },
+  },
+  delete: {
+    help: 'delete remote file',
+    usage: 'delete remote-file',
+    min: 1,
+    run: async (s, a) => {
+      await s.need().remove(a[0] ?? '');
+    },
+  },
   mdelete: {
-    help: 'delete multiple files', usage: 'mdelete remote-files', min: 1,
+    help: 'delete multiple files',
+    usage: 'mdelete remote-files',
+    min: 1,
     run: async (s, a) => {
       for (const pattern of a) {
         const names = await remoteMatches(s, pattern, true);
@@ -146,15 +208,37 @@ export const COMMANDS: Record<string, ShellCommand> = {
       }
     },
   },
-  rename: { help: 'rename file', usage: 'rename from-name to-name', min: 2, run: async (s, a) => { await s.need().rename(a[0] ?? '', a[1] ?? ''); } },
-  size: { help: 'show size of remote file', usage: 'size remote-file', min: 1, run: (s, a) => s.exposing(['SIZE', 'TYPE'], async () => { await s.need().size(a[0] ?? ''); }) },
+  rename: {
+    help: 'rename file',
+    usage: 'rename from-name to-name',
+    min: 2,
+    run: async (s, a) => {
+      await s.need().rename(a[0] ?? '', a[1] ?? '');
+    },
+  },
+  size: {
+    help: 'show size of remote file',
+    usage: 'size remote-file',
+    min: 1,
+    run: (s, a) =>
+      s.exposing(['SIZE', 'TYPE'], async () => {
+        await s.need().size(a[0] ?? '');
+      }),
+  },
   binary: { help: 'set binary transfer type', run: (s) => setType(s, 'binary') },
   ascii: { help: 'set ascii transfer type', run: (s) => setType(s, 'ascii') },
   passive: { help: 'enter passive transfer mode', run: async (s, a) => toggle(s, 'passive', 'Passive mode', a[0]) },
   prompt: { help: 'force interactive prompting on multiple commands', run: async (s, a) => toggle(s, 'prompting', 'Interactive mode', a[0]) },
   verbose: { help: 'toggle verbose mode', run: async (s, a) => toggle(s, 'verbose', 'Verbose mode', a[0]) },
   debug: { help: 'toggle/set debugging mode', run: async (s, a) => toggle(s, 'debug', 'Debugging', a[0]) },
-  quote: { help: 'send arbitrary ftp command', usage: 'quote line-to-send', min: 1, run: async (s, a) => { await s.exposing([...s.exposed, (a[0] ?? '').toUpperCase()], () => s.need().send(a.join(' '))); } },
+  quote: {
+    help: 'send arbitrary ftp command',
+    usage: 'quote line-to-send',
+    min: 1,
+    run: async (s, a) => {
+      await s.exposing([...s.exposed, (a[0] ?? '').toUpperCase()], () => s.need().send(a.join(' ')));
+    },
+  },
   status: {
     help: 'show current status',
     run: async (s) => {
@@ -172,7 +256,14 @@ export const COMMANDS: Record<string, ShellCommand> = {
       if (a.length === 0) {
         s.print('Commands may be abbreviated.  Commands are:\n');
         const names = Object.keys(COMMANDS).sort();
-        for (let i = 0; i < names.length; i += 5) s.print(names.slice(i, i + 5).map((n) => n.padEnd(15)).join('').trimEnd());
+        for (let i = 0; i < names.length; i += 5)
+          s.print(
+            names
+              .slice(i, i + 5)
+              .map((n) => n.padEnd(15))
+              .join('')
+              .trimEnd(),
+          );
         return;
       }
       for (const name of a) {
@@ -181,7 +272,13 @@ export const COMMANDS: Record<string, ShellCommand> = {
       }
     },
   },
-  quit: { help: 'terminate ftp session and exit', run: async (s) => { await s.close(); s.done = true; } },
+  quit: {
+    help: 'terminate ftp session and exit',
+    run: async (s) => {
+      await s.close();
+      s.done = true;
+    },
+  },
 };
 COMMANDS['bye'] = COMMANDS['quit'] as ShellCommand;
 COMMANDS['exit'] = COMMANDS['quit'] as ShellCommand;
@@ -195,6 +292,10 @@ COMMANDS['literal'] = COMMANDS['quote'] as ShellCommand;
 export function lookup(name: string): ShellCommand | undefined {
   const exact = COMMANDS[name];
   if (exact) return exact;
-  const candidates = new Set(Object.keys(COMMANDS).filter((n) => n.startsWith(name)).map((n) => COMMANDS[n]));
+  const candidates = new Set(
+    Object.keys(COMMANDS)
+      .filter((n) => n.startsWith(name))
+      .map((n) => COMMANDS[n]),
+  );
   return candidates.size === 1 ? [...candidates][0] : undefined;
 }

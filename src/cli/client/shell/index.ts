@@ -16,11 +16,16 @@ function completer(getShell: () => Shell | undefined, generation: () => number):
     const words = line.split(/\s+/);
     const last = words[words.length - 1] ?? '';
     if (words.length <= 1) {
-      const hits = Object.keys(COMMANDS).filter((c) => c.startsWith(last)).sort();
+      const hits = Object.keys(COMMANDS)
+        .filter((c) => c.startsWith(last))
+        .sort();
       callback(null, [hits, last]);
       return;
     }
-    if (!shell) { callback(null, [[], last]); return; }
+    if (!shell) {
+      callback(null, [[], last]);
+      return;
+    }
     const dirPart = last.includes('/') ? last.slice(0, last.lastIndexOf('/') + 1) : '';
     if (LOCAL_COMMANDS.has(words[0] ?? '')) {
       fs.promises.readdir(shell.local(dirPart || '.'), { withFileTypes: true }).then(
@@ -30,20 +35,29 @@ function completer(getShell: () => Shell | undefined, generation: () => number):
       return;
     }
     const client = shell.client;
-    if (!client || client.closed || !client.loggedIn) { callback(null, [[], last]); return; }
+    if (!client || client.closed || !client.loggedIn) {
+      callback(null, [[], last]);
+      return;
+    }
     const key = `${generation()}:${shell.host}:${dirPart}`;
-    const names = cache?.key === key ? Promise.resolve(cache.names) : (async () => {
-      shell.silent = true;
-      try {
-        const list = await client.list(dirPart);
-        const n = list.map((e) => dirPart + e.name + (e.type === 'directory' ? '/' : ''));
-        cache = { key, names: n };
-        return n;
-      } finally {
-        shell.silent = false;
-      }
-    })();
-    names.then((n) => callback(null, [n.filter((x) => x.startsWith(last)), last]), () => callback(null, [[], last]));
+    const names =
+      cache?.key === key
+        ? Promise.resolve(cache.names)
+        : (async () => {
+            shell.silent = true;
+            try {
+              const list = await client.list(dirPart);
+              const n = list.map((e) => dirPart + e.name + (e.type === 'directory' ? '/' : ''));
+              cache = { key, names: n };
+              return n;
+            } finally {
+              shell.silent = false;
+            }
+          })();
+    names.then(
+      (n) => callback(null, [n.filter((x) => x.startsWith(last)), last]),
+      () => callback(null, [[], last]),
+    );
   };
 }
 
@@ -53,7 +67,15 @@ export async function shellCommand(url: string | undefined, options: ShellCliOpt
   let generation = 0;
   // The completer is built before the shell it completes for: it reaches it through this reference.
   const shellRef: { current: Shell | undefined } = { current: undefined };
-  const reader = new LineReader(process.stdin, process.stdout, interactive, completer(() => shellRef.current, () => generation));
+  const reader = new LineReader(
+    process.stdin,
+    process.stdout,
+    interactive,
+    completer(
+      () => shellRef.current,
+      () => generation,
+    ),
+  );
   const shell = new Shell({ input: process.stdin, output: process.stdout, interactive }, options, reader);
   shellRef.current = shell;
   let busy = false;

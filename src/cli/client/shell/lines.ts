@@ -19,7 +19,12 @@ export class LineReader {
   /** Called on Ctrl-C at a terminal. */
   onInterrupt: (() => void) | undefined;
 
-  constructor(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, readonly terminal: boolean, completer?: Completer) {
+  constructor(
+    input: NodeJS.ReadableStream,
+    output: NodeJS.WritableStream,
+    readonly terminal: boolean,
+    completer?: Completer,
+  ) {
     this.output = new MutableOutput(output);
     this.rl = readline.createInterface({
       input,
@@ -67,7 +72,9 @@ export class LineReader {
       this.output.muted = hidden;
     }
     try {
-      return await new Promise<string | null>((resolve) => { this.waiter = resolve; });
+      return await new Promise<string | null>((resolve) => {
+        this.waiter = resolve;
+      });
     } finally {
       if (hidden && this.terminal) {
         this.output.muted = false;

@@ -71,7 +71,11 @@ export class Shell {
   private multi: string | undefined;
   private showing = false;
 
-  constructor(readonly io: ShellIo, readonly options: ShellCliOptions, reader: LineReader) {
+  constructor(
+    readonly io: ShellIo,
+    readonly options: ShellCliOptions,
+    reader: LineReader,
+  ) {
     this.reader = reader;
     this.prompting = io.interactive;
     this.passive = !options.active;
