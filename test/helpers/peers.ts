@@ -3,17 +3,15 @@
  * client's interop tests: pyftpdlib (Debian's python3-pyftpdlib, run with
  * /usr/bin/python3) and vsftpd (inetd mode behind a Node listener on port 0,
  * so no port is ever guessed). Also temp directories, file trees and
- * self-signed certificates made with the openssl CLI.
+ * self-signed certificates (made as `wharf gen-cert` makes them).
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-
-const execFileP = promisify(execFile);
+import { generateSelfSigned } from '../../src/cli/genCert.js';
 
 /** A running peer server. */
 export interface Peer {
@@ -86,30 +84,9 @@ export function bytes(n: number, seed = 1): Buffer {
   return b;
 }
 
-/** Generates a self-signed certificate for 127.0.0.1 / ::1 / localhost with the openssl CLI. */
-export async function makeCert(dir: string): Promise<CertFiles> {
-  const cert = path.join(dir, 'cert.pem');
-  const key = path.join(dir, 'key.pem');
-  await execFileP('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-    '-days',
-    '2',
-    '-subj',
-    '/CN=localhost',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost',
-  ]);
-  return { cert, key };
+/** Generates a self-signed certificate for 127.0.0.1 / ::1 / localhost (with `wharf gen-cert`'s code), valid two days. */
+export function makeCert(dir: string): Promise<CertFiles> {
+  return generateSelfSigned(dir, 'localhost', 2);
 }
 
 /** Options for {@link startPyftpdlib}. */

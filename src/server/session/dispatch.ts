@@ -32,29 +32,36 @@ function refused(session: Session, spec: CommandSpec, verb: string, arg: string)
   return null;
 }
 
-/** Runs a handler through the gate; errors become replies. */
-async function run(session: Session, spec: CommandSpec, verb: string, arg: string): Promise<Reply | void> {
-  try {
-    const ctx = spec.needs === 'login' ? authedContext(session, verb, arg, spec.path) : { session, verb, arg };
-    return await (spec.handler as Handler<CommandContext>)(ctx);
-  } catch (err) {
-    if (!(err instanceof FtpReplyError)) session.server.log.debug({ err, verb }, 'command error');
-    return toReply(err, spec.noun ?? 'File');
-  }
+/** The reply for an error a handler threw. */
+function errorReply(session: Session, spec: CommandSpec, verb: string, err: unknown): Reply {
+  if (!(err instanceof FtpReplyError)) session.server.log.debug({ err, verb }, 'command error');
+  return toReply(err, spec.noun ?? 'File');
 }
 
-/** Handles one command line; returns the final reply, if any is left to send. */
+/**
+ * Handles one command line; returns the final reply, if any is left to send.
+ * One async function per command (no nested ones): its promises are part of
+ * every session's cost.
+ */
 export async function dispatch(session: Session & { logFailure(v: string, a: string, r: Reply): void }, line: string): Promise<Reply | void> {
   const parsed = parseCommand(line);
   if (!parsed) return reply(500, 'Syntax error, command unrecognized.');
   const { verb, arg } = parsed;
   const spec = session.server.commands.get(verb);
-  const result = !spec ? reply(500, `Unknown command ${verb.slice(0, 8)}.`) : (refused(session, spec, verb, arg) ?? (await run(session, spec, verb, arg)));
+  let result: Reply | void | null = spec ? refused(session, spec, verb, arg) : reply(500, `Unknown command ${verb.slice(0, 8)}.`);
+  if (spec && result === null) {
+    try {
+      const ctx = spec.needs === 'login' ? authedContext(session, verb, arg, spec.path) : { session, verb, arg };
+      result = await (spec.handler as Handler<CommandContext>)(ctx);
+    } catch (err) {
+      result = errorReply(session, spec, verb, err);
+    }
+  }
   // One-shot state lasts one command, except across the verbs the table lets stand between.
   if (!spec?.keepsRest) session.restOffset = 0;
   if (verb !== 'RNFR') session.renameFrom = null;
   if (result) session.logFailure(verb, arg, result);
-  return result;
+  return result ?? undefined;
 }
 
 /**
