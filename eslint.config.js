@@ -147,6 +147,12 @@ export default defineConfig([
     why: 'src/state and src/events are shared services below every protocol: nothing from server/, client/, cli/, core/, host/, auth/ or vfs/.',
   }),
   layer({
+    name: 'sftp',
+    files: ['src/sftp/**'],
+    dirs: ['**/server/**', '**/client/**', '**/cli/**', '**/host/**', '**/vfs/local/**', '**/vfs/memory/**', '**/core/storage*'],
+    why: 'src/sftp is a protocol room: it talks to the core and the Vfs interface only, never to another protocol room (server/), storage backends, client/, cli/ or host/.',
+  }),
+  layer({
     name: 'core',
     files: ['src/core/**'],
     dirs: ['**/server/**', '**/client/**', '**/cli/**', '**/host/**'],

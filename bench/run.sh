@@ -7,5 +7,5 @@ cd "$(dirname "$0")/.."
 if ! bash bench/setup.sh --check >/dev/null 2>&1; then
   bash bench/setup.sh
 fi
-npx tsc -p tsconfig.json
+npm run -s build
 exec taskset -c "${BENCH_CLIENT_CPU:-1}" node dist/bench/main.js "$@"

@@ -21,11 +21,17 @@ export interface AnonymousArea {
   access: Access;
 }
 
-/** A login attempt. */
-export interface LoginRequest extends SessionRef {
-  user: string;
-  password: string;
+/**
+ * A public-key proof, checked by the protocol that received it (the auth
+ * room knows which keys an account accepts, not the wire format).
+ */
+export interface KeyProof {
+  /** True when `authorizedKey` (an OpenSSH public key line) is the key offered and its signature verifies. */
+  matches(authorizedKey: string): boolean;
 }
+
+/** A login attempt: with a password, or with a public key (SFTP). */
+export type LoginRequest = SessionRef & { user: string } & ({ password: string; key?: undefined } | { key: KeyProof; password?: undefined });
 
 /** The outcome of a login attempt. */
 export type LoginResult =
@@ -62,8 +68,16 @@ export class LoginService {
   }
 
   /** True when `name` means anonymous and anonymous access is on. */
-  anonymousAllowed(name: string): boolean {
-    return isAnonymousName(name) && this.o.anonymous !== null;
+  anonymousAllowed(name: string, protocol: SessionRef['protocol'] = 'ftp'): boolean {
+    return isAnonymousName(name) && this.o.anonymous !== null && this.anonymousOver(protocol);
+  }
+
+  /**
+   * True when a key (not yet signed) would be accepted for `user`: SSH asks
+   * before the client signs. Decides nothing and counts nothing.
+   */
+  keyAcceptable(user: string, key: KeyProof): boolean {
+    return this.users.withKey(user, key) !== null;
   }
 
   /** Decides a login; emits `login`, `login-failed` and `ban`. */
@@ -81,7 +95,8 @@ export class LoginService {
   private async anonymous(req: LoginRequest): Promise<LoginResult> {
     const area = this.o.anonymous;
     const cfg = this.o.config.anonymous;
-    if (!area || !cfg) return this.failed(req, 'anonymous-disabled', 'This server does not allow anonymous logins.');
+    if (!area || !cfg || !this.anonymousOver(req.protocol)) return this.failed(req, 'anonymous-disabled', 'This server does not allow anonymous logins.');
+    if (req.password === undefined) return this.failed(req, 'bad-credentials', 'Anonymous logins use a password (your e-mail address).');
     if (cfg.require_email && !looksLikeEmail(req.password)) return this.failed(req, 'email-required', 'Please use your e-mail address as the password.');
     const state = this.o.state;
     if (!(await state.takeAnonymous())) {
@@ -104,8 +119,13 @@ export class LoginService {
     return { ok: true, account };
   }
 
+  /** Anonymous is offered over FTP when enabled, over SFTP only with `[sftp] anonymous`. */
+  private anonymousOver(protocol: SessionRef['protocol']): boolean {
+    return protocol !== 'sftp' || this.o.config.sftp?.anonymous === true;
+  }
+
   private async user(req: LoginRequest): Promise<LoginResult> {
-    const found = await this.users.authenticate(req.user, req.password);
+    const found = req.key ? this.users.withKey(req.user, req.key) : await this.users.authenticate(req.user, req.password);
     if (!found) return this.failed(req, 'bad-credentials', 'Login incorrect.');
     await this.o.state.loginSucceeded(req.remote);
     let vfs: Vfs;

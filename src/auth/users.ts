@@ -25,6 +25,12 @@ export class UserStore {
     this.byName = new Map(users.map((u) => [u.name, u]));
   }
 
+  /** The account when one of its authorized keys matches the proof (checked by the protocol), else null. */
+  withKey(name: string, proof: KeyCheck): UserConfig | null {
+    const user = this.byName.get(name);
+    return user?.authorizedKeys.some((k) => proof.matches(k)) ? user : null;
+  }
+
   /** The account when the password is right, else null. */
   async authenticate(name: string, password: string): Promise<UserConfig | null> {
     const user = this.byName.get(name);
@@ -40,6 +46,11 @@ export class UserStore {
     if (this.verified.size > CACHE_MAX) this.verified.delete(this.verified.keys().next().value as string);
     return user;
   }
+}
+
+/** Something that can tell whether an authorized key is the one offered (see LoginService's KeyProof). */
+interface KeyCheck {
+  matches(authorizedKey: string): boolean;
 }
 
 /** RFC 1635: the user names that mean anonymous. */

@@ -10,6 +10,8 @@ import { hashPassword } from '../auth/password.js';
 import { registerClientCommands } from './client/index.js';
 import { serve, type ServeOptions } from './serve.js';
 import { generateSelfSigned } from './genCert.js';
+import { generateHostKey } from './genHostKey.js';
+import { loadHostKeys } from '../sftp/server.js';
 import { TlsMaterial } from '../server/tls/material.js';
 
 function parsePort(text: string): number {
@@ -79,6 +81,12 @@ function buildProgram(setCode: (n: number) => void): Command {
     .action(async (opts: { config: string }) => {
       const config = await loadConfigFile(opts.config);
       const problems = await checkConfigPaths(config);
+      if (problems.length === 0 && config.sftp) {
+        await loadHostKeys(config.sftp.host_keys).catch((err: unknown) => {
+          if (err instanceof ConfigError) problems.push(...err.problems);
+          else throw err;
+        });
+      }
       if (problems.length === 0 && config.tls) {
         await TlsMaterial.load(config.tls.cert, config.tls.key).catch((err: unknown) => {
           if (err instanceof ConfigError) problems.push(...err.problems);
@@ -99,6 +107,16 @@ function buildProgram(setCode: (n: number) => void): Command {
       const pair = await generateSelfSigned(opts.out, opts.hostname);
       process.stdout.write(`wrote ${pair.cert} and ${pair.key}\n`);
       process.stdout.write(`add to your config:\n[tls]\ncert = "${pair.cert}"\nkey = "${pair.key}"\n`);
+      setCode(0);
+    });
+
+  program
+    .command('gen-hostkey')
+    .description('write an ed25519 SSH host key (OpenSSH format) for [sftp] host_keys')
+    .requiredOption('-o, --out <file>', 'file to write the private key to (the public key goes to FILE.pub)')
+    .action(async (opts: { out: string }) => {
+      const k = await generateHostKey(opts.out);
+      process.stdout.write(`wrote ${k.key} and ${k.pub}\n${k.line}\nadd to your config:\n[sftp]\nhost_keys = ["${k.key}"]\n`);
       setCode(0);
     });
 

@@ -58,6 +58,23 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+/** The one-line problem for a listener that could not start (or the error itself). */
+function listenProblem(config: WharfConfig, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  const setting = (err as { setting?: string }).setting ?? 'server.port';
+  const where: Record<string, [string, number | undefined]> = {
+    'server.port': [config.server.host, config.server.port],
+    'tls.implicit_port': [config.server.host, config.tls?.implicit_port],
+    'sftp.port': [config.sftp?.host ?? config.server.host, config.sftp?.port],
+  };
+  const [host, port] = where[setting] ?? [config.server.host, config.server.port];
+  const hostSetting = setting === 'sftp.port' ? 'sftp.host' : 'server.host';
+  if (code === 'EADDRINUSE') return new ConfigError([`${setting}: ${host}:${port} is already in use`]);
+  if (code === 'EACCES') return new ConfigError([`${setting}: permission denied to listen on ${host}:${port}`]);
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new ConfigError([`${hostSetting}: cannot listen on ${host}`]);
+  return err;
+}
+
 /** Runs the server until a signal; returns the exit code. */
 export async function serve(opts: ServeOptions): Promise<number> {
   const config = await serveConfig(opts);
@@ -67,18 +84,12 @@ export async function serve(opts: ServeOptions): Promise<number> {
   try {
     addresses = await server.listen();
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const implicit = (err as { setting?: string }).setting === 'tls.implicit_port';
-    const setting = implicit ? 'tls.implicit_port' : 'server.port';
-    const where = `${config.server.host}:${implicit ? config.tls?.implicit_port : config.server.port}`;
-    if (code === 'EADDRINUSE') throw new ConfigError([`${setting}: ${where} is already in use`]);
-    if (code === 'EACCES') throw new ConfigError([`${setting}: permission denied to listen on ${where}`]);
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new ConfigError([`server.host: cannot listen on ${config.server.host}`]);
-    throw err;
+    throw listenProblem(config, err);
   }
-  const { ftp, ftps } = addresses;
+  const { ftp, ftps, sftp } = addresses;
   process.stdout.write(`wharf listening on ftp://${urlHost(ftp.host)}:${ftp.port}\n`);
   if (ftps) process.stdout.write(`wharf listening on ftps://${urlHost(ftps.host)}:${ftps.port}\n`);
+  if (sftp) process.stdout.write(`wharf listening on sftp://${urlHost(sftp.host)}:${sftp.port}\n`);
   const reload = () => {
     server.reloadTls().catch((err: unknown) => {
       const msg = err instanceof ConfigError ? err.problems.join('; ') : String(err);

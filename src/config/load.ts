@@ -28,6 +28,8 @@ export interface UserConfig {
   permissions: ReadonlySet<Permission>;
   maxRate: number;
   keepPartialUploads: boolean;
+  /** OpenSSH public key lines allowed to log in over SFTP. */
+  authorizedKeys: string[];
 }
 
 /** The validated config with absolute paths. */
@@ -35,6 +37,8 @@ export interface WharfConfig {
   server: RawConfig['server'];
   tls?: NonNullable<RawConfig['tls']>;
   anonymous?: NonNullable<RawConfig['anonymous']>;
+  /** SFTP, when configured; `host` defaults to the server's. */
+  sftp?: NonNullable<RawConfig['sftp']> & { host: string };
   users: UserConfig[];
   log: RawConfig['log'];
 }
@@ -72,7 +76,9 @@ export function buildConfig(doc: unknown, baseDir: string): WharfConfig {
       permissions: new Set<Permission>(u.permissions.includes('*') ? PERMISSIONS : (u.permissions as Permission[])),
       maxRate: u.max_rate,
       keepPartialUploads: u.keep_partial_uploads,
+      authorizedKeys: u.authorized_keys,
     })),
+    sftp: c.sftp && { ...c.sftp, host: c.sftp.host ?? c.server.host, host_keys: c.sftp.host_keys.map(abs) },
     log: { ...c.log, transfer_log: c.log.transfer_log && abs(c.log.transfer_log) },
   };
 }
@@ -137,6 +143,7 @@ export async function checkConfigPaths(config: WharfConfig): Promise<string[]> {
   if (config.tls) {
     checks.push(checkFile(config.tls.cert, 'tls.cert'), checkFile(config.tls.key, 'tls.key'));
   }
+  config.sftp?.host_keys.forEach((k, i) => checks.push(checkFile(k, `sftp.host_keys[${i}]`)));
   if (!config.anonymous && config.users.length === 0) checks.push(Promise.resolve('no anonymous access and no [[users]]: nobody could log in'));
   return (await Promise.all(checks)).filter((p): p is string => p !== null);
 }

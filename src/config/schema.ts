@@ -92,7 +92,26 @@ const userSchema = z.strictObject({
   permissions: z.array(z.enum(['*', ...PERMISSIONS])).default(['*']),
   max_rate: z.number().int().min(0).default(0),
   keep_partial_uploads: z.boolean().default(false),
+  authorized_keys: z
+    .array(
+      z
+        .string()
+        .regex(
+          /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/=]+( .*)?$/,
+          'must be an OpenSSH public key line (type, base64, optional comment)',
+        ),
+    )
+    .default([]),
 });
+
+const sftpSchema = z
+  .strictObject({
+    port: port.default(2222),
+    host: z.string().min(1).optional(),
+    host_keys: z.array(z.string().min(1)).min(1, 'needs at least one host key (`wharf gen-hostkey --out FILE` writes one)'),
+    anonymous: z.boolean().default(false),
+  })
+  .optional();
 
 const logSchema = z
   .strictObject({
@@ -108,6 +127,7 @@ export const configSchema = z
     tls: tlsSchema,
     anonymous: anonymousSchema,
     users: z.array(userSchema).default([]),
+    sftp: sftpSchema,
     log: logSchema,
   })
   .superRefine((c, ctx) => {

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 
 /** The way in a session uses. */
-export type Protocol = 'ftp' | 'ftps';
+export type Protocol = 'ftp' | 'ftps' | 'sftp';
 
 /** Which session an event belongs to. */
 export interface SessionRef {

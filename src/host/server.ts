@@ -12,6 +12,7 @@ import type { Vfs } from '../vfs/types.js';
 import { MemoryState } from '../state/memory.js';
 import type { SharedState } from '../state/types.js';
 import { FtpServer } from '../server/server.js';
+import { loadHostKeys, SftpServer } from '../sftp/server.js';
 import { TlsMaterial } from '../server/tls/material.js';
 import type { Core } from '../core/context.js';
 import { ServerEvents, type ServerEventMap } from '../events/events.js';
@@ -24,6 +25,8 @@ export interface ListeningAddresses {
   ftp: { host: string; port: number };
   /** Implicit FTPS, when `tls.implicit_port` is set. */
   ftps?: { host: string; port: number };
+  /** SFTP, when `[sftp]` is set. */
+  sftp?: { host: string; port: number };
 }
 
 /** Options beyond the config. */
@@ -41,6 +44,7 @@ export class WharfServer {
   private readonly storage = new StorageOpener();
   private readonly state: SharedState;
   private ftp: FtpServer | null = null;
+  private sftp: SftpServer | null = null;
   private core: (Core & { closing: boolean }) | null = null;
   private xferlog: { close(): Promise<void> } | null = null;
   private nextId = 1;
@@ -83,6 +87,7 @@ export class WharfServer {
     const c = this.config;
     const anonymous = c.anonymous ? await this.openAnonymous() : null;
     const tls = c.tls ? await TlsMaterial.load(c.tls.cert, c.tls.key) : null;
+    const hostKeys = c.sftp ? await loadHostKeys(c.sftp.host_keys) : null;
     if (c.log.transfer_log) this.xferlog = xferlogEvents(this.events, c.log.transfer_log);
     const auth = new LoginService({ config: c, state: this.state, events: this.events, anonymous, openHome: (u) => this.openHome(u) });
     this.core = {
@@ -98,6 +103,15 @@ export class WharfServer {
     this.recovered = this.recover(new Date(), anonymous);
     this.ftp = new FtpServer(this.core, tls);
     await this.ftp.listen();
+    if (hostKeys) {
+      this.sftp = new SftpServer(this.core, hostKeys);
+      try {
+        await this.sftp.listen();
+      } catch (err) {
+        await this.ftp.close(0);
+        throw Object.assign(err as Error, { setting: 'sftp.port' });
+      }
+    }
     return this.addresses;
   }
 
@@ -106,7 +120,12 @@ export class WharfServer {
     if (!this.ftp) throw new Error('server is not listening');
     const a = this.ftp.address;
     const i = this.ftp.implicitAddress;
-    return { ftp: { host: a.address, port: a.port }, ...(i ? { ftps: { host: i.address, port: i.port } } : {}) };
+    const s = this.sftp?.address;
+    return {
+      ftp: { host: a.address, port: a.port },
+      ...(i ? { ftps: { host: i.address, port: i.port } } : {}),
+      ...(s ? { sftp: { host: s.address, port: s.port } } : {}),
+    };
   }
 
   /** The FTP listener (tests and monitoring). */
@@ -123,7 +142,7 @@ export class WharfServer {
   /** Stops listening, lets transfers finish for `graceSeconds`, ends every session, releases every handle. */
   async close(graceSeconds = this.config.server.shutdown_grace): Promise<void> {
     if (this.core) this.core.closing = true;
-    await this.ftp?.close(graceSeconds);
+    await Promise.all([this.ftp?.close(graceSeconds), this.sftp?.close()]);
     await this.recovered.catch(() => 0);
     await this.xferlog?.close();
     await this.storage.close();

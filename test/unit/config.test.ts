@@ -52,7 +52,7 @@ test('password hashes: PHC format, verify, reject', async () => {
 test('user store: right and wrong passwords, remembered successes stay exact', async () => {
   const { UserStore } = await import('../../src/auth/users.js');
   const password = await hashPassword('pw1');
-  const store = new UserStore([{ name: 'bob', password, home: '/h', permissions: new Set(), maxRate: 0, keepPartialUploads: false }]);
+  const store = new UserStore([{ name: 'bob', password, home: '/h', permissions: new Set(), maxRate: 0, keepPartialUploads: false, authorizedKeys: [] }]);
   assert.equal((await store.authenticate('bob', 'pw1'))?.name, 'bob');
   assert.equal((await store.authenticate('bob', 'pw1'))?.name, 'bob');
   assert.equal(await store.authenticate('bob', 'pw2'), null);
