@@ -14,7 +14,7 @@ function harness(): { shell: Shell; feed: (...lines: string[]) => string[] } {
   output.on('data', (d: Buffer) => (printed += d.toString()));
   const reader = new LineReader(input, new PassThrough(), false);
   reader.close();
-  const shell = new Shell({ input, output, interactive: false }, {}, reader);
+  const shell = new Shell({ input, output, interactive: false }, { v: true }, reader);
   const direction = { '>': 'send', '<': 'recv', '*': 'info' } as const;
   const feed = (...lines: string[]): string[] => {
     printed = '';
@@ -28,15 +28,16 @@ function harness(): { shell: Shell; feed: (...lines: string[]) => string[] } {
 test('shell log: replies are shown when verbose; commands only when debugging, the password masked', () => {
   const { shell, feed } = harness();
   assert.deepEqual(feed('> USER anonymous', '< 331 Send password', '> PASS secret', '< 230 Welcome'), ['331 Send password', '230 Welcome']);
-  shell.debug = true;
+  shell.debug = 1;
   assert.deepEqual(feed('> USER anonymous', '> PASS secret', '> PASSWORD x', '> pass lower'), ['---> USER anonymous', '---> PASS XXXX', '---> PASSWORD x', '---> pass lower']);
   assert.deepEqual(feed('* connected', '* 500 not a reply'), [], 'info lines are never shown');
 });
 
-test('shell log: with verbose off only errors (4xx, 5xx) are shown', () => {
+test('shell log: with verbose off only 5xx lines are shown, without their code, as inetutils ftp shows them', () => {
   const { shell, feed } = harness();
   shell.verbose = false;
-  assert.deepEqual(feed('> CWD x', '< 250 ok', '> CWD y', '< 399 odd', '< 400 busy', '< 550 no', '< abc'), ['400 busy', '550 no']);
+  assert.deepEqual(feed('> CWD x', '< 250 ok', '> CWD y', '< 399 odd', '< 400 busy', '< 550 no', '< abc'), ['no']);
+  assert.deepEqual(feed('> DELE x', '< 550-Not here:', '<  indented', '< 550 gone'), ['Not here:', 'gone']);
 });
 
 test('shell log: replies to internal commands are hidden unless exposed or debugging', () => {
@@ -45,9 +46,9 @@ test('shell log: replies to internal commands are hidden unless exposed or debug
   shell.exposed.add('SIZE');
   assert.deepEqual(feed('> SIZE f', '< 213 5', '> MDTM f', '< 213 2020'), ['213 5']);
   shell.exposed.clear();
-  shell.debug = true;
+  shell.debug = 1;
   assert.deepEqual(feed('> PWD', '< 257 "/"'), ['---> PWD', '257 "/"']);
-  shell.debug = false;
+  shell.debug = 0;
   // Nothing sent yet since: the verb of the last command still applies.
   assert.deepEqual(feed('< 257 "/"'), []);
 });
@@ -56,8 +57,10 @@ test('shell log: the first line of a multi-line reply decides for all its lines'
   const { shell, feed } = harness();
   assert.deepEqual(feed('> FEAT', '< 211-Features:', '< 500 inside', '<  UTF8', '< 211 End', '> STAT', '< 211-Status', '< 211'), ['211-Status', '211']);
   shell.verbose = false;
-  assert.deepEqual(feed('> STAT', '< 211-a', '< 550 inside', '< 211-b', '< 2110', '< 211 z', '< 550 next'), ['550 next']);
-  assert.deepEqual(feed('> STAT', '< 550-a', '< 211 b', '< 550 c', '< 226 d'), ['550-a', '211 b', '550 c']);
+  // With verbose off the classic client looks at each line: those that start with 5 are shown.
+  assert.deepEqual(feed('> STAT', '< 211-a', '< 550 inside', '< 211-b', '< 2110', '< 211 z', '< 550 next'), ['inside', 'next']);
+  assert.deepEqual(feed('> STAT', '< 550-a', '< 211 b', '< 550 c', '< 226 d'), ['a', 'c']);
+  assert.deepEqual(feed('> SIZE f', '< 550 hidden'), [], 'an internal command stays hidden');
 });
 
 test('shell log: while holding, 226/250 and every line after them wait', () => {
@@ -67,7 +70,7 @@ test('shell log: while holding, 226/250 and every line after them wait', () => {
   assert.deepEqual(shell.held, ['226-Done', 'more', '226 End', '200 after']);
   shell.held = [];
   shell.verbose = false;
-  assert.deepEqual(feed('> LIST', '< 150 Here', '< 250 ok', '< 451 bad'), ['451 bad']);
+  assert.deepEqual(feed('> LIST', '< 150 Here', '< 250 ok', '< 451 bad', '< 551 worse'), ['worse']);
   assert.deepEqual(shell.held, [], 'hidden lines are not held');
   shell.held = undefined;
   shell.silent = true;

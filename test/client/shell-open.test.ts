@@ -24,8 +24,12 @@ describe('wharf shell: open', () => {
     await work?.cleanup();
   });
 
-  /** Runs `wharf shell [...args]` on a script, with $NETRC holding `netrcText` (no file when undefined). */
-  async function shell(lines: string[], netrcText?: string, args: string[] = []): Promise<CliResult> {
+  /**
+   * Runs `wharf shell --verbose [...args]` on a script (verbose, since a script
+   * otherwise starts with verbose off), with $NETRC holding `netrcText` (no
+   * file when undefined).
+   */
+  async function shell(lines: string[], netrcText?: string, args: string[] = ['--verbose']): Promise<CliResult> {
     await fs.promises.rm(netrc, { force: true });
     if (netrcText !== undefined) await fs.promises.writeFile(netrc, netrcText);
     const r = await runCli(['shell', ...args], { cwd: work.dir, env: { NETRC: netrc, HOME: work.dir }, input: `${lines.join('\n')}\n` });
@@ -59,10 +63,11 @@ describe('wharf shell: open', () => {
     assert.equal(r.stdout.match(/^Connected to 127\.0\.0\.1\.$/gm)?.length, 2);
   });
 
-  test('with verbose off the greeting is not shown', async () => {
-    const r = await shell(['verbose', `open 127.0.0.1 ${py.port}`]);
-    assert.match(r.stdout, /^Connected to 127\.0\.0\.1\.$/m);
-    assert.doesNotMatch(r.stdout, /^220/m);
+  test('with verbose off (where a script starts) open shows nothing; verbose shows Connected to and the greeting', async () => {
+    let r = await shell([`open 127.0.0.1 ${py.port}`, 'user user secret'], undefined, []);
+    assert.equal(r.stdout, '');
+    r = await shell(['verbose', `open 127.0.0.1 ${py.port}`], undefined, []);
+    assert.equal(r.stdout, 'Verbose mode on.\nConnected to 127.0.0.1.\n220 pyftpdlib ready\n221 Goodbye.\n', 'end of input closes the connection');
   });
 
   test('a URL gives the port (a port argument is then ignored), the user, the password and the directory', async () => {
@@ -103,7 +108,7 @@ describe('wharf shell: open', () => {
       ['machine 127.0.0.1 password secret\n', []],
       [undefined, []],
     ] as const) {
-      r = await shell([`open 127.0.0.1 ${py.port}`, 'pwd'], text, [...args]);
+      r = await shell([`open 127.0.0.1 ${py.port}`, 'pwd'], text, ['--verbose', ...args]);
       assert.doesNotMatch(r.stdout, /^230 /m);
       assert.doesNotMatch(r.stdout, /Name \(/);
       assert.match(r.stdout, /^530 /m);
@@ -111,7 +116,7 @@ describe('wharf shell: open', () => {
   });
 
   test('--tls demands AUTH TLS of a server that has none', async () => {
-    const r = await shell([`open 127.0.0.1 ${py.port}`, 'ls'], undefined, ['--tls']);
+    const r = await shell([`open 127.0.0.1 ${py.port}`, 'ls'], undefined, ['--verbose', '--tls']);
     assert.match(r.stdout, /^ftp: /m);
     assert.match(r.stdout, /^Not connected\.$/m);
     assert.doesNotMatch(r.stdout, /^Connected to/m);

@@ -111,7 +111,7 @@ describe('client against the Wharf server', () => {
   test('shell session: mget f*, dir a* out.txt', async () => {
     const cwd = path.join(work.dir, 'shell');
     await fs.promises.mkdir(cwd);
-    const r = await runCli(['shell'], { cwd, input: `open 127.0.0.1 ${srv.port}\nuser anonymous me@example.com\ncd pub\nmget f*\ndir a* out.txt\nbye\n` });
+    const r = await runCli(['shell', '--verbose'], { cwd, input: `open 127.0.0.1 ${srv.port}\nuser anonymous me@example.com\ncd pub\nprompt\nmget f*\ndir a* out.txt\nbye\n` });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^Connected to 127\.0\.0\.1\.\n220[ -]/);
     assert.match(r.stdout, /^230[ -]/m);

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { addCommonOptions, runAction, type CommonOptions } from './common.js';
 import { getCommand, lsCommand, mirrorCommand, putCommand, type MirrorCliOptions, type TransferCliOptions } from './transfer-commands.js';
-import { shellCommand, type ShellCliOptions } from './shell/index.js';
+import { registerShellCommand } from './shell/index.js';
 
 /** Adds the client commands to the program. */
 export function registerClientCommands(program: Command): void {
@@ -42,11 +42,5 @@ export function registerClientCommands(program: Command): void {
       .option('--parallel <n>', 'number of parallel connections', '1'),
   ).action((url: string, dir: string, opts: MirrorCliOptions) => runAction((signal) => mirrorCommand(url, dir, opts, signal)));
 
-  addCommonOptions(
-    program
-      .command('shell')
-      .description('interactive ftp> prompt, like the classic ftp client')
-      .argument('[url]', 'server to open at start')
-      .option('-n, --no-auto-login', 'do not log in at open; wait for the user command'),
-  ).action((url: string | undefined, opts: ShellCliOptions) => runAction(() => shellCommand(url, opts)));
+  registerShellCommand(program);
 }

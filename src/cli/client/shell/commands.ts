@@ -1,10 +1,11 @@
 /** The shell's command table: one entry per classic ftp(1) command. */
 import fs from 'node:fs';
-import path from 'node:path';
 import picomatch from 'picomatch';
 import { parseListLine } from '../../../client/index.js';
 import { hasGlob, splitRemote } from '../common.js';
 import { ShellError, type Shell } from './shell.js';
+import { setDebug, setHash, statusLines, toggle } from './toggles.js';
+import { getFile, mdelete, mget, mput, putFile } from './transfers.js';
 
 /** One shell command. */
 export interface ShellCommand {
@@ -15,45 +16,6 @@ export interface ShellCommand {
   /** Minimum number of arguments. */
   min?: number;
   run(shell: Shell, args: string[]): Promise<void>;
-}
-
-function rate(bytes: number, ms: number): string {
-  const secs = ms / 1000;
-  const r = secs > 0 ? bytes / secs : bytes;
-  const [value, unit] = r >= 1e6 ? [r / 1e6, 'MB/s'] : [r / 1e3, 'kB/s'];
-  return `${bytes} bytes %s in ${secs.toFixed(2)} secs (${value.toFixed(1)} ${unit})`;
-}
-
-async function getFile(shell: Shell, remote: string, localArg?: string): Promise<void> {
-  const client = shell.need();
-  const local = localArg ?? splitRemote(remote).base;
-  shell.print(`local: ${local} remote: ${remote}`);
-  const started = Date.now();
-  const n = await client.download(remote, shell.local(local), { mode: shell.mode, signal: shell.controller.signal });
-  if (shell.verbose) shell.print(rate(n, Date.now() - started).replace('%s', 'received'));
-}
-
-async function putFile(shell: Shell, localArg: string, remoteArg?: string): Promise<void> {
-  const client = shell.need();
-  const remote = remoteArg ?? path.basename(localArg);
-  shell.print(`local: ${localArg} remote: ${remote}`);
-  const started = Date.now();
-  const n = await client.upload(shell.local(localArg), remote, { mode: shell.mode, signal: shell.controller.signal });
-  if (shell.verbose) shell.print(rate(n, Date.now() - started).replace('%s', 'sent'));
-}
-
-/** Remote names matching a pattern, matched here since many servers do not expand globs. */
-async function remoteMatches(shell: Shell, pattern: string, filesOnly: boolean): Promise<string[]> {
-  const client = shell.need();
-  if (!hasGlob(pattern)) return [pattern];
-  const { dir, base } = splitRemote(pattern);
-  const match = picomatch(base, { dot: base.startsWith('.') });
-  const entries = await client.list(dir, { signal: shell.controller.signal });
-  const prefix = dir ? `${dir.replace(/\/$/, '')}/` : '';
-  return entries
-    .filter((e) => match(e.name) && (!filesOnly || e.type !== 'directory'))
-    .map((e) => prefix + e.name)
-    .sort();
 }
 
 /** Writes listing lines to a local file or the shell output. */
@@ -67,33 +29,19 @@ async function listing(shell: Shell, verb: 'LIST' | 'NLST', args: string[]): Pro
   const [target = '', localFile] = args;
   const signal = shell.controller.signal;
   const { dir, base } = splitRemote(target);
-  if (hasGlob(base)) {
-    const match = picomatch(base, { dot: base.startsWith('.') });
+  const match = hasGlob(base) ? picomatch(base, { dot: base.startsWith('.') }) : undefined;
+  const keep = (l: string): boolean => {
+    const name = verb === 'LIST' ? parseListLine(l)?.name : l.split('/').pop();
+    return name !== undefined && match !== undefined && match(name);
+  };
+  try {
     await shell.holdingFinal(
-      () => client.listRaw(dir, { command: verb, signal }),
-      (lines) =>
-        emit(
-          shell,
-          lines.filter((l) => {
-            const name = verb === 'LIST' ? parseListLine(l)?.name : l.split('/').pop();
-            return name !== undefined && match(name);
-          }),
-          localFile,
-        ),
+      () => client.listRaw(match ? dir : target, { command: verb, signal }),
+      (lines) => emit(shell, match ? lines.filter(keep) : lines, localFile),
     );
-    return;
+  } finally {
+    shell.ring();
   }
-  await shell.holdingFinal(
-    () => client.listRaw(target, { command: verb, signal }),
-    (lines) => emit(shell, lines, localFile),
-  );
-}
-
-function toggle(shell: Shell, key: 'passive' | 'prompting' | 'verbose' | 'debug', label: string, arg?: string): void {
-  const value = arg === undefined ? !shell[key] : arg === 'on';
-  shell[key] = value;
-  if (key === 'passive' && shell.client) shell.client.passive = value;
-  shell.print(`${label} ${value ? 'on' : 'off'}.`);
 }
 
 async function setType(shell: Shell, mode: 'binary' | 'ascii'): Promise<void> {
@@ -135,43 +83,17 @@ export const COMMANDS: Record<string, ShellCommand> = {
   pwd: {
     help: 'print working directory on remote machine',
     run: (s) =>
-      s.exposing(['PWD'], async () => {
-        await s.need().pwd();
-      }),
+      s.withVerbose(true, () =>
+        s.exposing(['PWD'], async () => {
+          await s.need().pwd();
+        }),
+      ),
   },
   get: { help: 'receive file', usage: 'get remote-file [local-file]', min: 1, run: (s, a) => getFile(s, a[0] ?? '', a[1]) },
   put: { help: 'send one file', usage: 'put local-file [remote-file]', min: 1, run: (s, a) => putFile(s, a[0] ?? '', a[1]) },
-  mget: {
-    help: 'get multiple files',
-    usage: 'mget remote-files',
-    min: 1,
-    run: async (s, a) => {
-      for (const pattern of a) {
-        const names = await remoteMatches(s, pattern, true);
-        if (names.length === 0) s.print(`No match for ${pattern}.`);
-        for (const name of names) if (await s.confirm(`mget ${name}`)) await getFile(s, name, splitRemote(name).base);
-      }
-    },
-  },
-  mput: {
-    help: 'send multiple files',
-    usage: 'mput local-files',
-    min: 1,
-    run: async (s, a) => {
-      for (const pattern of a) {
-        let names = [pattern];
-        if (hasGlob(pattern)) {
-          const match = picomatch(pattern);
-          names = (await fs.promises.readdir(s.localDir, { withFileTypes: true }))
-            .filter((d) => d.isFile() && match(d.name))
-            .map((d) => d.name)
-            .sort();
-          if (names.length === 0) s.print(`No match for ${pattern}.`);
-        }
-        for (const name of names) if (await s.confirm(`mput ${name}`)) await putFile(s, name, path.basename(name));
-      }
-    },
-  },
+  mget: { help: 'get multiple files', usage: 'mget remote-files', min: 1, run: mget },
+  mput: { help: 'send multiple files', usage: 'mput local-files', min: 1, run: mput },
+  mdelete: { help: 'delete multiple files', usage: 'mdelete remote-files', min: 1, run: mdelete },
   mkdir: {
     help: 'make directory on the remote machine',
     usage: 'mkdir directory-name',
@@ -196,18 +118,6 @@ export const COMMANDS: Record<string, ShellCommand> = {
       await s.need().remove(a[0] ?? '');
     },
   },
-  mdelete: {
-    help: 'delete multiple files',
-    usage: 'mdelete remote-files',
-    min: 1,
-    run: async (s, a) => {
-      for (const pattern of a) {
-        const names = await remoteMatches(s, pattern, true);
-        if (names.length === 0) s.print(`No match for ${pattern}.`);
-        for (const name of names) if (await s.confirm(`mdelete ${name}`)) await s.need().remove(name);
-      }
-    },
-  },
   rename: {
     help: 'rename file',
     usage: 'rename from-name to-name',
@@ -227,10 +137,14 @@ export const COMMANDS: Record<string, ShellCommand> = {
   },
   binary: { help: 'set binary transfer type', run: (s) => setType(s, 'binary') },
   ascii: { help: 'set ascii transfer type', run: (s) => setType(s, 'ascii') },
-  passive: { help: 'enter passive transfer mode', run: async (s, a) => toggle(s, 'passive', 'Passive mode', a[0]) },
-  prompt: { help: 'force interactive prompting on multiple commands', run: async (s, a) => toggle(s, 'prompting', 'Interactive mode', a[0]) },
-  verbose: { help: 'toggle verbose mode', run: async (s, a) => toggle(s, 'verbose', 'Verbose mode', a[0]) },
-  debug: { help: 'toggle/set debugging mode', run: async (s, a) => toggle(s, 'debug', 'Debugging', a[0]) },
+  passive: { help: 'enter passive transfer mode', run: async (s, a) => toggle(s, 'passive', a[0]) },
+  prompt: { help: 'force interactive prompting on multiple commands', run: async (s, a) => toggle(s, 'prompting', a[0]) },
+  glob: { help: 'toggle metacharacter expansion of local file names', run: async (s, a) => toggle(s, 'glob', a[0]) },
+  verbose: { help: 'toggle verbose mode', run: async (s, a) => toggle(s, 'verbose', a[0]) },
+  bell: { help: 'beep when command completed', run: async (s, a) => toggle(s, 'bell', a[0]) },
+  runique: { help: 'toggle store unique for local files', run: async (s, a) => toggle(s, 'runique', a[0]) },
+  hash: { help: "toggle printing `#' for each buffer transferred", run: async (s, a) => setHash(s, a[0]) },
+  debug: { help: 'toggle/set debugging mode', run: async (s, a) => setDebug(s, a[0]) },
   quote: {
     help: 'send arbitrary ftp command',
     usage: 'quote line-to-send',
@@ -245,8 +159,7 @@ export const COMMANDS: Record<string, ShellCommand> = {
       s.print(s.client && !s.client.closed ? `Connected to ${s.host}.` : 'Not connected.');
       if (s.client) s.print(`TLS: ${s.client.secure ? 'on' : 'off'}; logged in: ${s.client.loggedIn ? 'yes' : 'no'}`);
       s.print(`Mode: stream; Type: ${s.mode}; Structure: file`);
-      s.print(`Passive mode: ${s.passive ? 'on' : 'off'}; Verbose: ${s.verbose ? 'on' : 'off'}; Debugging: ${s.debug ? 'on' : 'off'}`);
-      s.print(`Interactive (prompt): ${s.prompting ? 'on' : 'off'}`);
+      for (const line of statusLines(s)) s.print(line);
       s.print(`Local directory: ${s.localDir}`);
     },
   },
@@ -268,7 +181,8 @@ export const COMMANDS: Record<string, ShellCommand> = {
       }
       for (const name of a) {
         const cmd = lookup(name);
-        s.print(cmd ? `${name.padEnd(15)}${cmd.help}` : `?Invalid help command ${name}`);
+        if (cmd === 'ambiguous') s.print(`?Ambiguous help command ${name}`);
+        else s.print(cmd ? `${name.padEnd(10)}\t${cmd.help}` : `?Invalid help command ${name}`);
       }
     },
   },
@@ -288,8 +202,8 @@ COMMANDS['send'] = COMMANDS['put'] as ShellCommand;
 COMMANDS['?'] = COMMANDS['help'] as ShellCommand;
 COMMANDS['literal'] = COMMANDS['quote'] as ShellCommand;
 
-/** Finds a command by name or unambiguous prefix, as the classic client allows. */
-export function lookup(name: string): ShellCommand | undefined {
+/** Finds a command by name or unambiguous prefix, as the classic client allows; `ambiguous` when a prefix names several. */
+export function lookup(name: string): ShellCommand | 'ambiguous' | undefined {
   const exact = COMMANDS[name];
   if (exact) return exact;
   const candidates = new Set(
@@ -297,5 +211,6 @@ export function lookup(name: string): ShellCommand | undefined {
       .filter((n) => n.startsWith(name))
       .map((n) => COMMANDS[n]),
   );
-  return candidates.size === 1 ? [...candidates][0] : undefined;
+  if (candidates.size > 1) return 'ambiguous';
+  return [...candidates][0];
 }

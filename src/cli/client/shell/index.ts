@@ -1,6 +1,8 @@
-/** `wharf shell [URL]`: the interactive ftp> prompt (main loop and tab completion). */
+/** `wharf shell [URL]`: the interactive ftp> prompt (its flags, main loop and tab completion). */
 import fs from 'node:fs';
+import type { Command } from 'commander';
 import { FtpAbortError } from '../../../client/index.js';
+import { addCommonOptions, runAction } from '../common.js';
 import { COMMANDS, lookup } from './commands.js';
 import { LineReader, splitArgs, type Completer } from './lines.js';
 import { Shell, type ShellCliOptions } from './shell.js';
@@ -61,6 +63,25 @@ function completer(getShell: () => Shell | undefined, generation: () => number):
   };
 }
 
+/**
+ * Adds `shell` to the program, with the classic client's flags: `-n`, `-i`,
+ * `-g`, `-v` (or `--verbose`), `-d`, `-p`.
+ */
+export function registerShellCommand(program: Command): void {
+  addCommonOptions(
+    program
+      .command('shell')
+      .description('interactive ftp> prompt, like the classic ftp client')
+      .argument('[url]', 'server to open at start')
+      .option('-n, --no-auto-login', 'do not log in at open; wait for the user command')
+      .option('-i, --no-prompt', 'do not ask before each file of mget, mput and mdelete')
+      .option('-g, --no-glob', 'take the names given to mget, mput and mdelete literally')
+      .option('-v', 'verbose: show every server reply even when reading a script (also --verbose)')
+      .option('-d, --debug', 'show the commands sent to the server')
+      .option('-p, --passive', 'use passive mode (the default; see --active)'),
+  ).action((url: string | undefined, opts: ShellCliOptions) => runAction(() => shellCommand(url, opts)));
+}
+
 /** Runs the shell until `quit` or end of input. The exit code stays 0 unless the shell cannot start. */
 export async function shellCommand(url: string | undefined, options: ShellCliOptions): Promise<void> {
   const interactive = Boolean(process.stdin.isTTY);
@@ -107,8 +128,12 @@ export async function shellCommand(url: string | undefined, options: ShellCliOpt
 async function execute(shell: Shell, args: string[]): Promise<void> {
   const [name = '', ...rest] = args;
   const cmd = lookup(name);
+  if (cmd === 'ambiguous') {
+    shell.print('?Ambiguous command');
+    return;
+  }
   if (!cmd) {
-    shell.print('?Invalid command.');
+    shell.print('?Invalid command');
     return;
   }
   if (rest.length < (cmd.min ?? 0)) {

@@ -1,6 +1,6 @@
 /**
- * The interactive `ftp>` shell's state: the connection, toggles (passive,
- * prompt, verbose, debug, type), the local directory, and how server replies
+ * The interactive `ftp>` shell's state: the connection, toggles (see
+ * toggles.ts), the transfer type, the local directory, and how server replies
  * are echoed the way the classic client shows them.
  */
 import os from 'node:os';
@@ -9,12 +9,10 @@ import { connect, FtpReplyError, parseFtpUrl, type ConnectOptions, type FtpClien
 import { describeError, type CommonOptions } from '../common.js';
 import { lookupNetrc } from '../netrc.js';
 import type { LineReader } from './lines.js';
+import { initialToggles, type ShellFlags } from './toggles.js';
 
 /** Options of `wharf shell`. */
-export interface ShellCliOptions extends CommonOptions {
-  /** False with `-n`: never log in at open. */
-  autoLogin?: boolean;
-}
+export interface ShellCliOptions extends CommonOptions, ShellFlags {}
 
 /** Commands whose replies are internal details, hidden unless the user asked for them. */
 const INTERNAL = new Set(['FEAT', 'OPTS', 'SIZE', 'MDTM', 'PWD', 'TYPE', 'SYST', 'PBSZ', 'PROT', 'AUTH', 'MFMT']);
@@ -54,8 +52,14 @@ export class Shell {
   passive = true;
   mode: 'binary' | 'ascii' = 'binary';
   prompting: boolean;
-  verbose = true;
-  debug = false;
+  glob: boolean;
+  verbose: boolean;
+  bell: boolean;
+  runique: boolean;
+  /** Debugging level; 0 is off. */
+  debug: number;
+  /** Bytes per hash mark; 0 is off. */
+  hash: number;
   localDir = process.cwd();
   done = false;
   /** Verbs whose replies are shown even though normally internal. */
@@ -69,7 +73,8 @@ export class Shell {
   held: string[] | undefined;
   private lastVerb = '';
   private multi: string | undefined;
-  private showing = false;
+  /** How the lines of the current reply are shown: all, only 5xx lines without their code, or none. */
+  private showing: 'all' | 'errors' | 'none' = 'none';
 
   constructor(
     readonly io: ShellIo,
@@ -77,13 +82,30 @@ export class Shell {
     reader: LineReader,
   ) {
     this.reader = reader;
-    this.prompting = io.interactive;
-    this.passive = !options.active;
+    const toggles = initialToggles(options, io.interactive);
+    this.prompting = toggles.prompting;
+    this.glob = toggles.glob;
+    this.verbose = toggles.verbose;
+    this.bell = toggles.bell;
+    this.runique = toggles.runique;
+    this.debug = toggles.debug;
+    this.hash = toggles.hash;
+    this.passive = options.passive === true || !options.active;
   }
 
   /** Prints one line on the shell's output. */
   print(text: string): void {
     this.io.output.write(`${text}\n`);
+  }
+
+  /** Writes text as it is (no newline). */
+  write(text: string): void {
+    this.io.output.write(text);
+  }
+
+  /** Rings the bell after a transfer, when `bell` is on. */
+  ring(): void {
+    if (this.bell) this.write('\x07');
   }
 
   /** Resolves a local path against the shell's local directory. */
@@ -117,45 +139,62 @@ export class Shell {
   private received(text: string): void {
     if (!this.multi) this.showing = this.firstLine(text);
     else if (text.startsWith(`${this.multi} `) || text === this.multi) this.multi = undefined;
-    if (this.showing) this.echo(text);
+    if (this.showing === 'all') this.echo(text, text);
+    else if (this.showing === 'errors' && text.startsWith('5')) this.echo(text, text.slice(4));
   }
 
   /**
    * The first line of a reply: notes whether a multi-line reply starts, and
-   * tells whether to show the reply. Replies to internal commands are hidden
-   * (unless exposed or debugging); with verbose off only errors are shown.
+   * tells how to show the reply. Replies to internal commands are hidden
+   * (unless exposed or debugging); with verbose off, as in the classic
+   * client, only lines of permanent errors (5xx) are shown, without the code.
    */
-  private firstLine(text: string): boolean {
-    const code = Number(text.slice(0, 3));
+  private firstLine(text: string): 'all' | 'errors' | 'none' {
     if (text[3] === '-') this.multi = text.slice(0, 3);
-    const hidden = INTERNAL.has(this.lastVerb) && !this.exposed.has(this.lastVerb) && !this.debug;
-    return !hidden && (this.verbose || code >= 400);
+    if (INTERNAL.has(this.lastVerb) && !this.exposed.has(this.lastVerb) && this.debug === 0) return 'none';
+    return this.verbose ? 'all' : 'errors';
   }
 
-  /** Prints a reply line, or holds it back while a listing runs: from its 226/250 on (see holdingFinal). */
-  private echo(text: string): void {
-    if (this.held && (this.held.length > 0 || /^(226|250)[ -]/.test(text))) this.held.push(text);
-    else this.print(text);
+  /** Prints a reply line, or holds it back while a transfer runs: from its 226/250 on (see holdingFinal). */
+  private echo(line: string, shown: string): void {
+    if (this.held && (this.held.length > 0 || /^(226|250)[ -]/.test(line))) this.held.push(shown);
+    else this.print(shown);
   }
 
-  /** Runs a listing so that its lines appear between the 150 and the 226 reply, as the classic client shows them. */
-  async holdingFinal<T>(fn: () => Promise<T>, emit: (value: T) => void): Promise<void> {
-    this.held = [];
+  /**
+   * Runs a transfer so that what `emit` prints (a listing, the last hash
+   * marks) comes before its final 226 reply, as the classic client shows it.
+   */
+  async holdingFinal<T>(fn: () => Promise<T>, emit: (value: T) => void): Promise<T> {
+    const held: string[] = [];
+    this.held = held;
     let value: T;
     try {
       value = await fn();
-    } finally {
-      const held = this.held;
+    } catch (err) {
       this.held = undefined;
-      if (held.length > 0 && held.some((l) => !/^2/.test(l))) for (const l of held) this.print(l);
-      else this.pendingHeld = held;
+      for (const l of held) this.print(l);
+      throw err;
     }
-    emit(value);
-    for (const l of this.pendingHeld) this.print(l);
-    this.pendingHeld = [];
+    this.held = undefined;
+    try {
+      emit(value);
+    } finally {
+      for (const l of held) this.print(l);
+    }
+    return value;
   }
 
-  private pendingHeld: string[] = [];
+  /** Runs `fn` with verbose on or off, as the classic client does for `pwd` (on) and mget's listing (off). */
+  async withVerbose<T>(on: boolean, fn: () => Promise<T>): Promise<T> {
+    const was = this.verbose;
+    this.verbose = on;
+    try {
+      return await fn();
+    } finally {
+      this.verbose = was;
+    }
+  }
 
   /** `open host [port]` or `open URL`: connects, then logs in unless told not to. */
   async open(target: string, portArg?: string): Promise<void> {
@@ -164,8 +203,10 @@ export class Shell {
     const client = await this.connectQuietly(host, port, url?.secure);
     this.client = client;
     this.host = host;
-    this.print(`Connected to ${host}.`);
-    if (this.verbose) for (const line of client.greeting?.lines ?? []) this.print(line);
+    if (this.verbose) {
+      this.print(`Connected to ${host}.`);
+      for (const line of client.greeting?.lines ?? []) this.print(line);
+    }
     await this.loginAtOpen(host, url);
     if (url?.path) await client.cd(url.path).catch(() => undefined);
   }
@@ -225,6 +266,7 @@ export class Shell {
       throw err;
     }
     const syst = await client.send('SYST').catch(() => undefined);
+    if (!this.verbose) return;
     if (syst && syst.code === 215) this.print(`Remote system type is ${syst.message.split(' ')[0] ?? 'UNKNOWN'}.`);
     if (this.mode === 'binary') this.print('Using binary mode to transfer files.');
   }
@@ -246,12 +288,17 @@ export class Shell {
     }
   }
 
-  /** Asks a yes/no question when prompting is on; yes by default. */
-  async confirm(question: string): Promise<boolean> {
+  /**
+   * Asks `mget NAME? ` when prompting is on, as the classic client does: on
+   * a terminal or not (a script's next line is the answer). An answer that
+   * starts with n or N is no, end of input is no, anything else is yes.
+   */
+  async confirm(command: string, name: string): Promise<boolean> {
     if (!this.prompting) return true;
-    const answer = await this.reader.line(`${question}? `);
-    if (answer === null) return false;
-    return !/^\s*n/i.test(answer);
+    const question = `${command} ${name}? `;
+    if (!this.reader.terminal) this.write(question);
+    const answer = await this.reader.line(question);
+    return answer !== null && !/^n/i.test(answer);
   }
 
   /** Reports an error from a command the way the classic client does. */
