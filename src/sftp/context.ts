@@ -5,6 +5,7 @@
 import type { Account } from '../auth/account.js';
 import type { Core } from '../core/context.js';
 import type { UserRef } from '../events/events.js';
+import type { AheadBudget } from './files.js';
 
 /** One SFTP session's context. */
 export interface SftpContext {
@@ -12,6 +13,8 @@ export interface SftpContext {
   readonly account: Account;
   /** The session and account part of its events. */
   readonly ref: UserRef;
+  /** The connection's budget for out-of-order upload data. */
+  readonly ahead: AheadBudget;
   /** Reports a mkdir, rmdir or delete. */
   emitFile(kind: 'mkdir' | 'rmdir' | 'delete', path: string): void;
   /** Reports a rename. */
@@ -19,11 +22,12 @@ export interface SftpContext {
 }
 
 /** A context whose events go to the core's emitter. */
-export function sftpContext(core: Core, account: Account, ref: UserRef): SftpContext {
+export function sftpContext(core: Core, account: Account, ref: UserRef, ahead: AheadBudget): SftpContext {
   return {
     core,
     account,
     ref,
+    ahead,
     emitFile: (kind, path) => core.events.emit(kind, { ...ref, path }),
     emitRename: (from, path) => core.events.emit('rename', { ...ref, from, path }),
   };

@@ -11,8 +11,27 @@ import type { ReadHandle, Upload, Vfs, VfsStat } from '../vfs/types.js';
 import { VfsError } from '../vfs/errors.js';
 import { SftpError, STATUS } from './attrs.js';
 
-/** Bytes a writer may hold ahead of a gap before the upload fails. */
-const MAX_AHEAD = 16 * 1024 * 1024;
+/**
+ * Bytes held ahead of gaps, shared by every upload of one connection (so
+ * many open handles cannot multiply it): past it, the write fails.
+ */
+export class AheadBudget {
+  private used = 0;
+
+  constructor(readonly max = 32 * 1024 * 1024) {}
+
+  /** Reserves `n` bytes; false when that would pass the limit. */
+  take(n: number): boolean {
+    if (this.used + n > this.max) return false;
+    this.used += n;
+    return true;
+  }
+
+  /** Gives back `n` bytes. */
+  give(n: number): void {
+    this.used = Math.max(0, this.used - n);
+  }
+}
 
 /** Waits until `stream` can take more, or fails with its error. */
 function whenReadable(stream: Readable): Promise<void> {
@@ -40,6 +59,8 @@ export class FileReader {
   private leftover: Buffer | null = null;
   /** Bytes sent to the client. */
   bytes = 0;
+  /** A read error of the open stream: the client gets a failure, never an early EOF. */
+  private failure: Error | null = null;
 
   constructor(
     private readonly vfs: Vfs,
@@ -52,16 +73,37 @@ export class FileReader {
     return this.first?.stat ?? null;
   }
 
-  /** Up to `length` bytes from `offset`; null at the end of the file. */
+  /**
+   * `length` bytes from `offset`, fewer only at the end of the file; null
+   * at its end. A short read before the end breaks clients that pipeline
+   * reads (libssh2: "Read Packet At Unexpected Offset"), and the draft
+   * promises full reads for plain files.
+   */
   async read(offset: number, length: number): Promise<Buffer | null> {
     if (this.stream === null || offset !== this.pos) {
       if (!(await this.reopen(offset))) return null;
     }
+    const parts: Buffer[] = [];
+    let got = 0;
+    while (got < length) {
+      const chunk = await this.nextChunk();
+      if (chunk === null) break;
+      const part = this.take(chunk, length - got);
+      parts.push(part);
+      got += part.length;
+    }
+    if (got === 0) return null;
+    return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, got);
+  }
+
+  /** The next bytes of the open stream; null at its end. */
+  private async nextChunk(): Promise<Buffer | null> {
     const stream = this.stream as Readable;
     for (let waits = 0; ; waits++) {
       const chunk = this.leftover ?? (stream.read() as Buffer | null);
       this.leftover = null;
-      if (chunk !== null) return this.take(chunk, length);
+      if (chunk !== null) return chunk;
+      if (this.failure) throw this.failure;
       if (stream.readableEnded || stream.destroyed || waits > 1_000_000) return null;
       await whenReadable(stream);
     }
@@ -92,7 +134,8 @@ export class FileReader {
     }
     this.stream = handle.stream;
     this.stream.pause();
-    this.stream.on('error', () => undefined);
+    this.failure = null;
+    this.stream.on('error', (err: Error) => (this.failure = err));
     this.pos = offset;
     return true;
   }
@@ -121,8 +164,17 @@ export class FileWriter {
     private next: number,
     /** Append mode: every write goes to the end, whatever its offset. */
     private readonly appending: boolean,
+    /** The connection's budget for out-of-order data. */
+    private readonly budget: AheadBudget,
   ) {
     upload.stream.on('error', (err: Error) => (this.failure ??= err));
+  }
+
+  /** Drops what is held ahead of a gap and gives its budget back. */
+  private releaseAhead(): void {
+    this.budget.give(this.aheadBytes);
+    this.aheadBytes = 0;
+    this.ahead.clear();
   }
 
   /** Bytes received so far (for FSTAT). */
@@ -130,16 +182,25 @@ export class FileWriter {
     return this.next;
   }
 
-  /** Takes the data of one WRITE request. */
+  /** Takes the data of one WRITE request; a refused one fails the whole upload (CLOSE then stores nothing). */
   async write(offset: number, data: Buffer): Promise<void> {
     if (this.failure) throw this.failure;
+    try {
+      await this.accept(offset, data);
+    } catch (err) {
+      this.failure ??= err as Error;
+      throw err;
+    }
+  }
+
+  private async accept(offset: number, data: Buffer): Promise<void> {
     if (this.appending || offset === this.next) {
       await this.put(data);
       await this.drainAhead();
       return;
     }
     if (offset < this.next) throw new SftpError(STATUS.OP_UNSUPPORTED, 'rewriting bytes already written is not supported');
-    if (this.aheadBytes + data.length > MAX_AHEAD || this.ahead.has(offset)) throw new SftpError(STATUS.FAILURE, 'too many out-of-order writes');
+    if (this.ahead.has(offset) || !this.budget.take(data.length)) throw new SftpError(STATUS.FAILURE, 'too many out-of-order writes');
     this.ahead.set(offset, data);
     this.aheadBytes += data.length;
   }
@@ -148,6 +209,7 @@ export class FileWriter {
     for (let chunk = this.ahead.get(this.next); chunk !== undefined; chunk = this.ahead.get(this.next)) {
       this.ahead.delete(this.next);
       this.aheadBytes -= chunk.length;
+      this.budget.give(chunk.length);
       await this.put(chunk);
     }
   }
@@ -174,6 +236,7 @@ export class FileWriter {
   /** Ends the upload: commits when every byte up to the end arrived, else aborts and throws. */
   async finish(): Promise<void> {
     if (this.failure || this.ahead.size > 0) {
+      this.releaseAhead();
       await this.upload.abort();
       throw this.failure ?? new SftpError(STATUS.FAILURE, 'the upload has a gap; it was not stored');
     }
@@ -187,7 +250,7 @@ export class FileWriter {
 
   /** Throws the upload away (client gone): the old file stays. */
   async abort(): Promise<void> {
-    this.ahead.clear();
+    this.releaseAhead();
     await this.upload.abort();
   }
 }

@@ -79,7 +79,7 @@ export async function openFile(ctx: SftpContext, filename: string, flags: number
     throw err;
   }
   const start = mode.kind === 'offset' ? mode.offset : 0;
-  return { kind: 'write', file: new FileWriter(path, upload, start, mode.kind === 'append') };
+  return { kind: 'write', file: new FileWriter(path, upload, start, mode.kind === 'append', ctx.ahead) };
 }
 
 /** Opens a directory for reading. */

@@ -16,10 +16,14 @@ import type { Account } from '../auth/account.js';
 import { keyProof } from './keys.js';
 import { sftpContext } from './context.js';
 import { SftpSession } from './session.js';
+import { AheadBudget } from './files.js';
 import { advertiseExtensions } from './version.js';
 
 /** How often login and idle deadlines are checked. */
 const SWEEP_MS = 500;
+
+/** Session channels one connection may have open (OpenSSH's MaxSessions default); each may hold many open files. */
+const MAX_SESSIONS = 10;
 
 /** One SSH connection. */
 interface Conn {
@@ -29,6 +33,10 @@ interface Conn {
   failures: number;
   deadline: number;
   sessions: Set<SftpSession>;
+  /** Session channels open. */
+  channels: number;
+  /** Out-of-order upload data held, for all its channels together. */
+  ahead: AheadBudget;
 }
 
 /** Reads and checks the host keys; a problem is a ConfigError naming the setting. */
@@ -119,6 +127,8 @@ export class SftpServer {
       failures: 0,
       deadline: Date.now() + this.core.config.server.login_timeout * 1000,
       sessions: new Set(),
+      channels: 0,
+      ahead: new AheadBudget(),
     };
     this.conns.add(conn);
     this.core.events.emit('connect', conn.ref);
@@ -162,12 +172,15 @@ export class SftpServer {
     if (!account) return void conn.client.end();
     conn.deadline = this.idleDeadline();
     const user = { ...conn.ref, user: account.name, anonymous: account.anonymous };
-    conn.client.on('session', (accept) => {
+    conn.client.on('session', (accept, reject) => {
+      if (conn.channels >= MAX_SESSIONS) return reject();
+      conn.channels++;
       const session = accept();
+      session.once('close', () => conn.channels--);
       session.on('sftp', (acceptSftp) => {
         const channel = acceptSftp();
         advertiseExtensions(channel);
-        const s = new SftpSession(channel, sftpContext(this.core, account, user), () => (conn.deadline = this.idleDeadline()));
+        const s = new SftpSession(channel, sftpContext(this.core, account, user, conn.ahead), () => (conn.deadline = this.idleDeadline()));
         conn.sessions.add(s);
         // The client's EOF ends the subsystem: answer with ours, which closes the channel.
         channel.on('end', () => channel.end());

@@ -40,10 +40,16 @@ export class SftpSession {
     sftp.on('error', () => void this.end());
   }
 
-  /** True while a file handle is open (a transfer runs). */
+  /** Requests the server is still working on. */
+  private inFlight = 0;
+
+  /**
+   * True while a request is being served (a long WRITE, or a CLOSE that
+   * commits). An open handle alone is not a transfer: a client that holds
+   * a file open and sends nothing is idle like any other.
+   */
   get busy(): boolean {
-    for (const o of this.handles.values()) if (o.handle.kind !== 'dir') return true;
-    return false;
+    return this.inFlight > 0;
   }
 
   private bind(): void {
@@ -81,9 +87,14 @@ export class SftpSession {
       event as 'OPEN',
       ((id: number, ...args: never[]) => {
         this.touch();
+        this.inFlight++;
         Promise.resolve()
           .then(() => fn(id, ...args))
-          .catch((err: unknown) => this.fail(id, err));
+          .catch((err: unknown) => this.fail(id, err))
+          .finally(() => {
+            this.inFlight--;
+            this.touch();
+          });
       }) as never,
     );
   }
