@@ -1,6 +1,8 @@
-/** The Wharf FTP client library. */
+/** The Wharf FTP and SFTP client library. */
 export { FtpClient, type FtpClientEvents } from './client.js';
-export { connect } from './connect.js';
+export { connect, connectRemote, isSftpUrl, type SftpUrl } from './connect.js';
+export type { RemoteClient } from './remote.js';
+export * from './sftp/index.js';
 export { fromBuffer, toBuffer } from './streams.js';
 export type { LogEntry } from './control.js';
 export * from './errors.js';

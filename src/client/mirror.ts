@@ -5,11 +5,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FtpClient } from './client.js';
+import { FtpClient } from './client.js';
 import { connect } from './connect.js';
 import { FtpClientError } from './errors.js';
 import type { FileInfo } from './listing/index.js';
 import type { CallOptions } from './options.js';
+import type { RemoteClient } from './remote.js';
+import { SftpClient } from './sftp/client.js';
+import { connectSftp } from './sftp/connect.js';
 import type { TransferProgress } from './transfer.js';
 
 /** Options of {@link mirrorDown} and {@link mirrorUp}. */
@@ -53,7 +56,7 @@ export class MirrorError extends FtpClientError {
 interface Job {
   rel: string;
   size: number | undefined;
-  run: (client: FtpClient) => Promise<number>;
+  run: (client: RemoteClient) => Promise<number>;
 }
 
 function joinRemote(base: string, rel: string): string {
@@ -62,7 +65,7 @@ function joinRemote(base: string, rel: string): string {
   return base.endsWith('/') ? base + rel : `${base}/${rel}`;
 }
 
-async function absoluteRemote(client: FtpClient, dir: string): Promise<string> {
+async function absoluteRemote(client: RemoteClient, dir: string): Promise<string> {
   if (dir.startsWith('/')) return dir;
   return joinRemote(await client.pwd(), dir);
 }
@@ -73,7 +76,7 @@ async function absoluteRemote(client: FtpClient, dir: string): Promise<string> {
  * modification time; transferred files get the remote time, so a second run
  * transfers nothing. Symlinks are not followed.
  */
-export async function mirrorDown(client: FtpClient, remoteDir: string, localDir: string, options: MirrorOptions = {}): Promise<MirrorResult> {
+export async function mirrorDown(client: RemoteClient, remoteDir: string, localDir: string, options: MirrorOptions = {}): Promise<MirrorResult> {
   const result: MirrorResult = { transferred: [], skipped: [], createdDirs: [], bytes: 0 };
   const root = await absoluteRemote(client, remoteDir);
   const jobs: Job[] = [];
@@ -116,9 +119,9 @@ export async function mirrorDown(client: FtpClient, remoteDir: string, localDir:
  * Copies the local directory `localDir` into `remoteDir` (created if
  * missing). A file is skipped when the remote copy has the same size and is
  * not older than the local one; uploaded files get the local time through
- * MFMT where the server offers it.
+ * MFMT where the server offers it (SFTP: setstat).
  */
-export async function mirrorUp(client: FtpClient, localDir: string, remoteDir: string, options: MirrorOptions = {}): Promise<MirrorResult> {
+export async function mirrorUp(client: RemoteClient, localDir: string, remoteDir: string, options: MirrorOptions = {}): Promise<MirrorResult> {
   const result: MirrorResult = { transferred: [], skipped: [], createdDirs: [], bytes: 0 };
   const root = await absoluteRemote(client, remoteDir);
   const jobs: Job[] = [];
@@ -141,7 +144,7 @@ export async function mirrorUp(client: FtpClient, localDir: string, remoteDir: s
         pending.push(childRel);
       } else if (d.isFile()) {
         const st = await fs.promises.stat(local);
-        if (sameRemote(remote, st)) {
+        if (sameRemote(remote, st, client instanceof SftpClient)) {
           result.skipped.push(childRel);
           options.onFile?.({ path: childRel, action: 'skip', size: st.size });
           continue;
@@ -163,15 +166,15 @@ export async function mirrorUp(client: FtpClient, localDir: string, remoteDir: s
   return result;
 }
 
-/** LIST times have minute precision (day for old files); MLSD has seconds. */
-function tolerance(entry: FileInfo): number {
-  return /^[a-z.]+=/i.test(entry.raw) ? 0 : 60_000;
+/** LIST times have minute precision (day for old files); MLSD and SFTP have seconds. */
+function tolerance(entry: FileInfo, exact: boolean): number {
+  return exact || /^[a-z.]+=/i.test(entry.raw) ? 0 : 60_000;
 }
 
 /** True when the remote file (if any) has the local file's size and is not older, to the precision of its listing. */
-function sameRemote(remote: FileInfo | undefined, st: fs.Stats): boolean {
+function sameRemote(remote: FileInfo | undefined, st: fs.Stats, exact: boolean): boolean {
   if (!remote || remote.type === 'directory' || remote.size !== st.size || !remote.modifiedAt) return false;
-  return remote.modifiedAt.getTime() >= Math.floor(st.mtimeMs / 1000) * 1000 - tolerance(remote);
+  return remote.modifiedAt.getTime() >= Math.floor(st.mtimeMs / 1000) * 1000 - tolerance(remote, exact);
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -188,13 +191,24 @@ async function sameLocal(local: string, entry: FileInfo): Promise<boolean> {
   return Math.abs(st.mtimeMs - entry.modifiedAt.getTime()) < 1000;
 }
 
+/** A second connection like `client` (same options), or undefined for a client of another kind. */
+async function openSibling(client: RemoteClient): Promise<RemoteClient | undefined> {
+  if (client instanceof SftpClient) return connectSftp({ ...client.connectOptions });
+  if (client instanceof FtpClient) return connect({ ...client.connectOptions, passive: client.passive });
+  return undefined;
+}
+
 /** Runs the jobs on `parallel` connections: the given client plus siblings opened with its options. */
-async function runJobs(client: FtpClient, jobs: Job[], result: MirrorResult, options: MirrorOptions): Promise<void> {
+async function runJobs(client: RemoteClient, jobs: Job[], result: MirrorResult, options: MirrorOptions): Promise<void> {
   const failures: Array<{ path: string; error: Error }> = [];
   const workers = Math.max(1, Math.min(options.parallel ?? 1, jobs.length));
-  const extra: FtpClient[] = [];
+  const extra: RemoteClient[] = [];
   try {
-    for (let i = 1; i < workers; i++) extra.push(await connect({ ...client.connectOptions, passive: client.passive }));
+    for (let i = 1; i < workers; i++) {
+      const sibling = await openSibling(client);
+      if (!sibling) break;
+      extra.push(sibling);
+    }
     const queue = [...jobs];
     await Promise.all(
       [client, ...extra].map(async (c) => {

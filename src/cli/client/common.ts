@@ -4,7 +4,18 @@
  * the verbose dialogue on stderr, and turning any failure into one line.
  */
 import { CommanderError, type Command } from 'commander';
-import { connect, FtpReplyError, parseFtpUrl, type FtpClient, type LogEntry, type ParsedFtpUrl } from '../../client/index.js';
+import {
+  connect,
+  connectSftp,
+  FtpReplyError,
+  isSftpUrl,
+  parseFtpUrl,
+  parseSftpUrl,
+  type LogEntry,
+  type ParsedFtpUrl,
+  type ParsedSftpUrl,
+  type RemoteClient,
+} from '../../client/index.js';
 import { lookupNetrc } from './netrc.js';
 import { ask } from './prompt.js';
 
@@ -16,7 +27,12 @@ export interface CommonOptions {
   verbose?: boolean;
   active?: boolean;
   timeout?: string;
+  /** Private key files for sftp:// (`-i`, repeatable; get, put, ls and mirror only). */
+  identity?: string[];
 }
+
+/** A parsed URL argument: FTP/FTPS or SFTP. */
+export type ParsedUrl = ParsedFtpUrl | ParsedSftpUrl;
 
 /** A usage mistake: reported with exit code 2. */
 export class UsageError extends Error {
@@ -27,11 +43,20 @@ export class UsageError extends Error {
 export function addCommonOptions(cmd: Command): Command {
   return cmd
     .option('--tls', 'demand explicit FTPS (AUTH TLS, PROT P); never fall back to clear text')
-    .option('-k, --insecure', 'accept a TLS certificate that cannot be verified')
+    .option('-k, --insecure', 'accept a TLS certificate that cannot be verified, or (sftp://) a host key not in known_hosts')
     .option('--active', 'use active mode (EPRT/PORT) instead of passive')
     .option('--timeout <seconds>', 'seconds to wait for the server', '30')
     .option('--quiet', 'print nothing but errors')
     .option('--verbose', 'show the protocol dialogue (passwords masked) on stderr');
+}
+
+/** Adds `-i FILE` (an SSH private key for sftp:// URLs, repeatable). */
+export function addIdentityOption(cmd: Command): Command {
+  return cmd.option(
+    '-i, --identity <file>',
+    'SSH private key for sftp:// URLs (repeatable; default ~/.ssh/id_ed25519, id_ecdsa, id_rsa)',
+    (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+  );
 }
 
 /** Writes the dialogue to stderr: `--> ` for commands, `<-- ` for replies. */
@@ -56,21 +81,63 @@ export async function credentials(url: ParsedFtpUrl): Promise<{ user: string | u
   return { user: undefined, password: undefined };
 }
 
-/** Parses a URL argument, turning failures into usage errors. */
-export function parseUrlArg(text: string): ParsedFtpUrl {
+/** Parses a URL argument (ftp://, ftps:// or sftp://), turning failures into usage errors. */
+export function parseUrlArg(text: string): ParsedUrl {
   try {
-    return parseFtpUrl(text);
+    return isSftpUrl(text) ? parseSftpUrl(text) : parseFtpUrl(text);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
 }
 
-/** Connects and logs in as the options and URL say. */
-export async function openClient(url: ParsedFtpUrl, opts: CommonOptions, signal?: AbortSignal): Promise<FtpClient> {
-  if (opts.tls && url.secure === 'implicit') throw new UsageError('--tls is for ftp:// URLs; ftps:// already means implicit TLS');
-  const { user, password } = await credentials(url);
+/** The timeout option in milliseconds. */
+function timeoutMs(opts: CommonOptions): number {
   const timeout = Number(opts.timeout ?? '30');
   if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`invalid --timeout: ${opts.timeout}`);
+  return timeout * 1000;
+}
+
+/**
+ * SFTP credentials: user from the URL, else ~/.netrc, else the local user;
+ * password from the URL, else ~/.netrc, else a hidden prompt on a terminal,
+ * asked only if the server refuses the keys and still takes passwords.
+ */
+export function sftpCredentials(url: ParsedSftpUrl): { user: string | undefined; password: string | (() => Promise<string>) | undefined } {
+  if (url.password !== undefined) return { user: url.user, password: url.password };
+  const entry = lookupNetrc(url.host, url.user);
+  const user = url.user ?? entry?.login;
+  if (entry?.password !== undefined && (url.user === undefined || entry.login === undefined || entry.login === url.user)) return { user, password: entry.password };
+  if (!process.stdin.isTTY) return { user, password: undefined };
+  return { user, password: () => ask(`Password for ${user ?? 'you'}@${url.host}: `, { hidden: true }) };
+}
+
+/** Connects to an SFTP server and logs in as the options and URL say. */
+async function openSftp(url: ParsedSftpUrl, opts: CommonOptions, signal?: AbortSignal): Promise<RemoteClient> {
+  if (opts.tls) throw new UsageError('--tls is for ftp:// URLs; sftp:// is always encrypted');
+  const { user, password } = sftpCredentials(url);
+  const log = opts.verbose ? verboseLog() : undefined;
+  return connectSftp({
+    protocol: 'sftp',
+    host: url.host,
+    port: url.port,
+    user,
+    password,
+    identityFiles: opts.identity,
+    insecure: opts.insecure ?? false,
+    timeout: timeoutMs(opts),
+    signal,
+    log,
+    onWarning: opts.quiet ? undefined : (m) => process.stderr.write(`wharf: warning: ${m}\n`),
+  });
+}
+
+/** Connects and logs in as the options and URL say (FTP, FTPS or SFTP). */
+export async function openClient(url: ParsedUrl, opts: CommonOptions, signal?: AbortSignal): Promise<RemoteClient> {
+  if ('protocol' in url) return openSftp(url, opts, signal);
+  if (opts.identity?.length) throw new UsageError('-i/--identity is for sftp:// URLs');
+  if (opts.tls && url.secure === 'implicit') throw new UsageError('--tls is for ftp:// URLs; ftps:// already means implicit TLS');
+  const { user, password } = await credentials(url);
+  const timeout = timeoutMs(opts);
   return connect({
     host: url.host,
     port: url.port,
@@ -79,7 +146,7 @@ export async function openClient(url: ParsedFtpUrl, opts: CommonOptions, signal?
     secure: url.secure ?? (opts.tls ? 'explicit' : false),
     insecure: opts.insecure ?? false,
     passive: !opts.active,
-    timeout: timeout * 1000,
+    timeout,
     signal,
     log: opts.verbose ? verboseLog() : undefined,
   });

@@ -4,24 +4,22 @@
  * process.exit: failures print one `wharf: ...` line and set process.exitCode.
  */
 import type { Command } from 'commander';
-import { addCommonOptions, runAction, type CommonOptions } from './common.js';
+import { addCommonOptions, addIdentityOption, runAction, type CommonOptions } from './common.js';
 import { getCommand, lsCommand, mirrorCommand, putCommand, type MirrorCliOptions, type TransferCliOptions } from './transfer-commands.js';
 import { registerShellCommand } from './shell/index.js';
 
 /** Adds the client commands to the program. */
 export function registerClientCommands(program: Command): void {
   addCommonOptions(
-    program
-      .command('get')
-      .description('download a file (or every file matching a glob) from an ftp:// or ftps:// URL')
-      .argument('<url>', 'ftp://[user[:password]@]host[:port]/path (a glob is allowed in the last segment)')
+    addIdentityOption(program.command('get'))
+      .description('download a file (or every file matching a glob) from an ftp://, ftps:// or sftp:// URL')
+      .argument('<url>', 'ftp://, ftps:// or sftp://[user[:password]@]host[:port]/path (a glob is allowed in the last segment)')
       .argument('[dest]', 'local file or directory (default: the remote name here; - for stdout)')
       .option('--continue', 'resume a partial download'),
   ).action((url: string, dest: string | undefined, opts: TransferCliOptions) => runAction((signal) => getCommand(url, dest, opts, signal)));
 
   addCommonOptions(
-    program
-      .command('put')
+    addIdentityOption(program.command('put'))
       .description('upload a local file to a URL (a URL ending in / keeps the file name)')
       .argument('<file>', 'local file')
       .argument('<url>', 'destination URL')
@@ -29,12 +27,14 @@ export function registerClientCommands(program: Command): void {
   ).action((file: string, url: string, opts: TransferCliOptions) => runAction((signal) => putCommand(file, url, opts, signal)));
 
   addCommonOptions(
-    program.command('ls').description('list a remote directory').argument('<url>', 'directory URL (a glob is allowed in the last segment)').option('--names', 'print names only'),
+    addIdentityOption(program.command('ls'))
+      .description('list a remote directory')
+      .argument('<url>', 'directory URL (a glob is allowed in the last segment)')
+      .option('--names', 'print names only'),
   ).action((url: string, opts: CommonOptions & { names?: boolean }) => runAction((signal) => lsCommand(url, opts, signal)));
 
   addCommonOptions(
-    program
-      .command('mirror')
+    addIdentityOption(program.command('mirror'))
       .description('copy a remote directory into DIR, or DIR into the remote directory with --reverse; only changes move')
       .argument('<url>', 'remote directory URL')
       .argument('<dir>', 'local directory')

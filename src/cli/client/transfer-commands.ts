@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import picomatch from 'picomatch';
-import { mirrorDown, mirrorUp, type FileInfo, type FtpClient } from '../../client/index.js';
+import { mirrorDown, mirrorUp, type FileInfo, type RemoteClient } from '../../client/index.js';
 import { hasGlob, openClient, parseUrlArg, splitRemote, UsageError, type CommonOptions } from './common.js';
 import { formatBytes, progressMode, ProgressDisplay } from './progress.js';
 
@@ -24,7 +24,7 @@ async function isDir(p: string): Promise<boolean> {
   );
 }
 
-async function withClient<T>(urlText: string, opts: CommonOptions, signal: AbortSignal, fn: (client: FtpClient, path: string, isDirectory: boolean) => Promise<T>): Promise<T> {
+async function withClient<T>(urlText: string, opts: CommonOptions, signal: AbortSignal, fn: (client: RemoteClient, path: string, isDirectory: boolean) => Promise<T>): Promise<T> {
   const url = parseUrlArg(urlText);
   const client = await openClient(url, opts, signal);
   try {
@@ -63,7 +63,7 @@ export async function getCommand(urlText: string, dest: string | undefined, opts
 
 /** What the downloads of one `get` share. */
 interface GetContext {
-  client: FtpClient;
+  client: RemoteClient;
   opts: TransferCliOptions;
   display: ProgressDisplay;
   signal: AbortSignal;
