@@ -2,7 +2,15 @@
  * The data channel of one session: at most one pending passive listener,
  * or an active address to connect to. `open()` yields the connection,
  * waiting with a timeout, never by polling.
+ *
+ * A passive data connection may arrive before or after the transfer
+ * command (clients such as FileZilla send RETR/STOR/LIST/MLSD and connect
+ * at the same time): the listener's state stays current until a transfer
+ * has taken a connection or given up, so either order is accepted, from
+ * the control connection's address only (unless foreign addresses are
+ * allowed).
  */
+import { channel as diagnosticsChannel } from 'node:diagnostics_channel';
 import { connect, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { normalizeAddress } from '../../protocol/address.js';
@@ -12,13 +20,69 @@ import type { TransferAbort } from './abort.js';
 /** Turns a raw data socket into the stream to use (TLS wraps it). */
 export type DataWrapper = (socket: Socket) => Promise<Duplex>;
 
-type Mode =
-  | { kind: 'none' }
-  | { kind: 'passive'; server: Server; port: number; socket: Socket | null; waiter: ((s: Socket) => void) | null }
-  | { kind: 'active'; host: string; port: number };
+/** Gets the connection (or why there is none) while `open()` waits. */
+type Waiter = (err: Error | null, socket?: Socket) => void;
+
+interface Passive {
+  kind: 'passive';
+  server: Server;
+  port: number;
+  /** The connection for the next transfer, once one has arrived. */
+  socket: Socket | null;
+  /** Set while a transfer waits for the connection. */
+  waiter: Waiter | null;
+}
+
+type Mode = { kind: 'none' } | Passive | { kind: 'active'; host: string; port: number };
 
 /** Why a data connection could not be had. */
 export class DataConnectionError extends Error {}
+
+/**
+ * Name of the `node:diagnostics_channel` channel on which data channels
+ * publish {@link DataChannelDiagnostic} messages (for tests and tracing;
+ * nothing is built when nobody subscribes).
+ */
+export const DATA_CHANNEL_DIAGNOSTICS = 'wharf:data-channel';
+
+/** One message on {@link DATA_CHANNEL_DIAGNOSTICS}. */
+export interface DataChannelDiagnostic {
+  /**
+   * `accepted`: a passive connection was taken for the next transfer;
+   * `waiting`: a transfer is waiting for its passive connection;
+   * `refused`: a passive connection was closed (`reason` says why);
+   * `peer-closed`: the client closed or reset a connection that was
+   * accepted but not yet taken by a transfer.
+   */
+  event: 'accepted' | 'waiting' | 'refused' | 'peer-closed';
+  /** The passive listener's port. */
+  port: number;
+  /** The peer's address (all but `waiting`). */
+  from?: string;
+  reason?: 'foreign' | 'stale' | 'extra';
+}
+
+const diagnostics = diagnosticsChannel(DATA_CHANNEL_DIAGNOSTICS);
+
+function publish(message: DataChannelDiagnostic): void {
+  if (diagnostics.hasSubscribers) diagnostics.publish(message);
+}
+
+/** Stops a listener (once: closing a closed server would emit 'close' again). */
+function stopListening(server: Server): void {
+  if (server.listening) server.close();
+}
+
+/**
+ * A held connection, back to normal half-open handling, for a transfer. One
+ * the peer reset while it was held is refused: a transfer on a destroyed
+ * stream could wait forever for events that never come.
+ */
+function usable(socket: Socket): Socket {
+  socket.allowHalfOpen = false;
+  if (socket.destroyed) throw new DataConnectionError('The data connection was closed before the transfer started.');
+  return socket;
+}
 
 /** Options of a data channel. */
 export interface DataChannelOptions {
@@ -37,6 +101,8 @@ export interface DataChannelOptions {
 /** One session's data channel. */
 export class DataChannel {
   private mode: Mode = { kind: 'none' };
+  /** Bumped by every reset, so a listener that opens after one is dropped. */
+  private epoch = 0;
 
   constructor(private readonly opts: DataChannelOptions) {}
 
@@ -48,37 +114,66 @@ export class DataChannel {
   /** Opens a passive listener on `host` (closing any earlier one); returns its port. */
   async listen(host: string): Promise<number> {
     this.reset();
-    const slot: { mode?: Extract<Mode, { kind: 'passive' }> } = {};
+    const epoch = this.epoch;
+    const slot: { mode?: Passive } = {};
     const server = await this.opts.pool.listen(host, (socket) => this.accept(slot.mode, socket));
+    if (epoch !== this.epoch) {
+      // Reset (e.g. the session ended) while the listener was opening.
+      server.close();
+      throw new DataConnectionError('The data channel was closed.');
+    }
     const port = (server.address() as { port: number }).port;
-    slot.mode = { kind: 'passive', server, port, socket: null, waiter: null };
-    this.mode = slot.mode;
+    const mode: Passive = { kind: 'passive', server, port, socket: null, waiter: null };
+    slot.mode = mode;
+    this.mode = mode;
     server.unref();
-    // A listener nobody connects to is closed after the data timeout.
+    // A listener nobody connects to, and no transfer waits on, is closed after the data timeout.
     const idle = setTimeout(() => {
-      if (this.mode === slot.mode && !slot.mode?.socket && !slot.mode?.waiter) this.reset();
+      if (this.mode === mode && !mode.socket && !mode.waiter) this.reset();
     }, this.opts.timeoutMs);
     idle.unref();
     server.once('close', () => clearTimeout(idle));
     return port;
   }
 
-  private accept(mode: Extract<Mode, { kind: 'passive' }> | undefined, socket: Socket): void {
+  /**
+   * A connection to a passive listener. The first one from the right
+   * address is taken, whether a transfer already waits for it or not;
+   * the listener then closes.
+   */
+  private accept(mode: Passive | undefined, socket: Socket): void {
     const from = normalizeAddress(socket.remoteAddress);
-    if (!mode || this.mode !== mode || mode.socket) {
+    const refuse = (reason: 'foreign' | 'stale' | 'extra') => {
       socket.destroy();
-      return;
-    }
+      publish({ event: 'refused', port: mode?.port ?? 0, from, reason });
+    };
+    if (!mode || this.mode !== mode) return refuse('stale');
+    if (mode.socket) return refuse('extra');
     if (!this.opts.allowForeign && from !== this.opts.peerAddress) {
       this.opts.onForeign?.(from);
-      socket.destroy();
-      return;
+      return refuse('foreign');
     }
+    // Held unread until the transfer starts: an upload's first bytes wait in the socket.
     socket.pause();
-    mode.socket = socket;
-    mode.server.close();
     socket.on('error', () => undefined);
-    if (mode.waiter) mode.waiter(socket);
+    // A client may half-close (FIN) before its command, after an upload's bytes
+    // or none: keep our side open (Node would end and destroy it), so the
+    // transfer still gets a live connection.
+    socket.allowHalfOpen = true;
+    mode.socket = socket;
+    stopListening(mode.server);
+    publish({ event: 'accepted', port: mode.port, from });
+    if (diagnostics.hasSubscribers) this.watchHeld(mode, socket, from);
+    mode.waiter?.(null, socket);
+  }
+
+  /** Publishes `peer-closed` if the client ends or resets `socket` while it is held. */
+  private watchHeld(mode: Passive, socket: Socket, from: string): void {
+    const gone = () => {
+      if (this.mode === mode && mode.socket === socket) publish({ event: 'peer-closed', port: mode.port, from });
+    };
+    socket.once('end', gone);
+    socket.once('close', gone);
   }
 
   /** Remembers an address for an active connection. */
@@ -89,40 +184,58 @@ export class DataChannel {
 
   /**
    * The data connection for one transfer. The channel is reset afterwards:
-   * every transfer needs a fresh PASV/EPSV/PORT/EPRT, as in vsftpd.
+   * every transfer needs a fresh PASV/EPSV/PORT/EPRT, as in vsftpd. A
+   * passive listener stays current while the transfer waits, so a
+   * connection that arrives after the command is taken too.
    */
   async open(abort: TransferAbort): Promise<Socket> {
     const mode = this.mode;
-    this.mode = { kind: 'none' };
     if (mode.kind === 'none') throw new DataConnectionError('Use PORT, PASV, EPRT or EPSV first.');
-    if (mode.kind === 'active') return this.connectActive(mode.host, mode.port, abort);
-    try {
-      return await this.waitPassive(mode, abort);
-    } finally {
-      mode.server.close();
+    if (mode.kind === 'active') {
+      this.mode = { kind: 'none' };
+      return this.connectActive(mode.host, mode.port, abort);
     }
+    return usable(await this.waitPassive(mode, abort));
   }
 
-  private waitPassive(mode: Extract<Mode, { kind: 'passive' }>, abort: TransferAbort): Promise<Socket> {
-    if (mode.socket) return Promise.resolve(mode.socket);
+  /** Ends the passive mode once a transfer has its connection or gave up. */
+  private release(mode: Passive): void {
+    mode.waiter = null;
+    stopListening(mode.server);
+    if (this.mode === mode) this.mode = { kind: 'none' };
+  }
+
+  private waitPassive(mode: Passive, abort: TransferAbort): Promise<Socket> {
+    if (mode.socket) {
+      this.release(mode);
+      return Promise.resolve(mode.socket);
+    }
     return new Promise((resolve, reject) => {
-      const done = (err: Error | null, s?: Socket) => {
+      let settled = false;
+      const done: Waiter = (err, s) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         off();
-        mode.waiter = null;
+        // At once, not in a later turn: a connection arriving after this must find no listener.
+        this.release(mode);
         if (err) reject(err);
         else resolve(s as Socket);
       };
       const timer = setTimeout(() => done(new DataConnectionError('Timed out waiting for the data connection.')), this.opts.timeoutMs);
       const off = abort.on(() => done(new DataConnectionError('Transfer aborted.')));
-      mode.waiter = (s) => done(null, s);
+      mode.waiter = done;
+      publish({ event: 'waiting', port: mode.port });
     });
   }
 
   private connectActive(host: string, port: number, abort: TransferAbort): Promise<Socket> {
     return new Promise((resolve, reject) => {
       const socket = connect({ host, port, localAddress: this.opts.localAddress, noDelay: true });
+      let settled = false;
       const done = (err: Error | null) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         off();
         socket.off('error', done);
@@ -141,14 +254,14 @@ export class DataChannel {
     });
   }
 
-  /** Closes any pending listener or accepted connection. */
+  /** Closes any pending listener or held connection; a waiting transfer fails at once. */
   reset(): void {
+    this.epoch++;
     const mode = this.mode;
     this.mode = { kind: 'none' };
-    if (mode.kind === 'passive') {
-      mode.server.close();
-      mode.socket?.destroy();
-      mode.waiter = null;
-    }
+    if (mode.kind !== 'passive') return;
+    stopListening(mode.server);
+    mode.socket?.destroy();
+    mode.waiter?.(new DataConnectionError('The data channel was closed.'));
   }
 }
