@@ -112,7 +112,8 @@ export class LoginService {
       maxRate: cfg.max_rate,
       ident: req.password.slice(0, 128),
       release: () => {
-        if (!released) void state.releaseAnonymous();
+        // A shared state that fails must not crash the server: its own expiry frees the slot.
+        if (!released) state.releaseAnonymous().catch(() => undefined);
         released = true;
       },
     };

@@ -4,7 +4,7 @@
  * handlers (those live in cli/).
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { TLSSocket } from 'node:tls';
+import { TLSSocket, type SecureContext } from 'node:tls';
 import type { WharfConfig } from '../config/load.js';
 import type { Core } from '../core/context.js';
 import type { Logger } from '../events/log.js';
@@ -30,6 +30,7 @@ export class FtpServer {
   private implicitListener: Server | null = null;
   private readonly refused = new Set<Socket>();
   private sweeper: NodeJS.Timeout | null = null;
+  private unwatch = () => undefined as void;
   private readonly ctx: ServerContext;
   readonly config: WharfConfig;
   readonly log: Logger;
@@ -53,6 +54,13 @@ export class FtpServer {
         return core.closing;
       },
     };
+    if (tls) {
+      // A data connection may wait on a sibling's login (see tls/issuers.ts).
+      const settled = () => tls.issuers.settled();
+      const names = ['login', 'login-failed', 'logout'] as const;
+      for (const name of names) core.events.on(name, settled);
+      this.unwatch = () => names.forEach((name) => core.events.off(name, settled));
+    }
   }
 
   /** The listening address, once `listen` has resolved. */
@@ -127,11 +135,11 @@ export class FtpServer {
       this.refuse(raw, formatClosing());
       return;
     }
-    // Hold the bytes a client sends before the greeting until admitted.
-    raw.pause();
+    const waiting = holdUntilAdmitted(raw);
     this.core.state.admit(ip).then(
       (verdict) => {
-        if (verdict.ok) return this.startSession(raw, ip, implicit);
+        const gone = waiting.stop();
+        if (verdict.ok) return this.startSession(raw, ip, implicit, gone);
         this.core.events.emit('connection-refused', { remote: ip, reason: verdict.reason });
         const why =
           verdict.reason === 'banned'
@@ -142,46 +150,69 @@ export class FtpServer {
         this.refuse(raw, `421 ${why}\r\n`);
       },
       (err: unknown) => {
+        waiting.stop();
         this.log.error({ err, remote: ip }, 'admission failed');
         this.refuse(raw, '421 Service not available; please try again later.\r\n');
       },
     );
   }
 
-  private startSession(raw: Socket, ip: string, implicit: boolean): void {
+  /** Starts the session of an admitted connection; `gone`: it closed while waiting. */
+  private startSession(raw: Socket, ip: string, implicit: boolean, gone: boolean): void {
     const ctx = this.ctx;
-    if (raw.destroyed || ctx.closing) {
-      void this.core.state.release(ip);
-      if (!raw.destroyed) this.refuse(raw, formatClosing());
+    if (gone || ctx.closing) {
+      this.release(ip);
+      if (!gone) this.refuse(raw, formatClosing());
+      else raw.destroy();
       return;
     }
-    let socket = raw;
-    let tlsState = null;
-    if (implicit && ctx.tls) {
-      const context = ctx.tls.newContext();
-      const secure = new TLSSocket(raw, { isServer: true, secureContext: context });
-      const handshake = setTimeout(() => secure.destroy(), this.config.server.login_timeout * 1000);
-      handshake.unref();
-      secure.once('secure', () => clearTimeout(handshake));
-      secure.on('error', (err: Error) => {
-        this.log.info({ event: 'tls-failed', remote: ip, err: err.message }, 'implicit TLS negotiation failed');
-        secure.destroy();
-        raw.destroy();
-      });
-      socket = secure;
-      tlsState = { context, pbsz: true, prot: 'P' as const };
-    }
-    const session = new FtpSession(this.core.nextSessionId(), socket, ctx, tlsState);
+    const secure = implicit && ctx.tls ? this.implicitTls(raw, ctx.tls, ip) : null;
+    const tlsState = secure && { context: secure.context, pbsz: true, prot: 'P' as const };
+    const session = new FtpSession(this.core.nextSessionId(), secure?.socket ?? raw, ctx, tlsState);
+    if (secure) ctx.tls?.own(secure.context, session);
     this.sessions.add(session);
     this.core.events.emit('connect', sessionRef(session));
     void session.ended.then(() => {
       logout(session);
       this.sessions.delete(session);
-      void this.core.state.release(ip);
+      this.release(ip);
       this.core.events.emit('disconnect', sessionRef(session));
     });
     raw.resume();
     session.start(reply(220, this.config.server.banner));
+  }
+
+  /** Gives an admitted connection's slot back (a shared state that fails is logged, not thrown). */
+  private release(ip: string): void {
+    this.core.state.release(ip).catch((err: unknown) => this.log.error({ err, remote: ip }, 'releasing a connection slot failed'));
+  }
+
+  /**
+   * TLS from the first byte (implicit FTPS). A handshake gets the login
+   * time; a client that closes before finishing it is let go at once (the
+   * greeting waiting for the handshake would otherwise keep the socket).
+   */
+  private implicitTls(raw: Socket, material: TlsMaterial, ip: string): { socket: TLSSocket; context: SecureContext } {
+    const context = material.newContext();
+    const secure = new TLSSocket(raw, { isServer: true, secureContext: context });
+    const handshake = setTimeout(() => secure.destroy(), this.config.server.login_timeout * 1000);
+    handshake.unref();
+    const abandoned = () => secure.destroy();
+    secure.once('end', abandoned);
+    secure.once('secure', () => {
+      clearTimeout(handshake);
+      secure.off('end', abandoned);
+    });
+    secure.once('close', () => {
+      clearTimeout(handshake);
+      raw.destroy();
+    });
+    secure.on('error', (err: Error) => {
+      this.log.info({ event: 'tls-failed', remote: ip, err: err.message }, 'implicit TLS negotiation failed');
+      secure.destroy();
+      raw.destroy();
+    });
+    return { socket: secure, context };
   }
 
   /**
@@ -190,6 +221,7 @@ export class FtpServer {
    * closes is cut after a second, and at shutdown at once.
    */
   private refuse(socket: Socket, text: string): void {
+    if (socket.destroyed) return;
     this.refused.add(socket);
     socket.on('close', () => this.refused.delete(socket));
     socket.resume();
@@ -203,6 +235,7 @@ export class FtpServer {
    */
   async close(graceSeconds = this.config.server.shutdown_grace): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
+    this.unwatch();
     const closeListener = (l: Server | null) => new Promise<void>((resolve) => (l ? l.close(() => resolve()) : resolve()));
     const closed = Promise.all([closeListener(this.listener), closeListener(this.implicitListener)]);
     const busy = [...this.sessions].filter((s) => s.transfer);
@@ -228,6 +261,42 @@ function listenOn(host: string, port: number, onConnection: (s: Socket) => void)
       resolve(server);
     });
   });
+}
+
+/** Bytes a client may send before it is admitted; more and it is cut. */
+const MAX_EARLY_BYTES = 64 * 1024;
+
+/**
+ * Reads a connection while its admission is pending: what it sends is kept
+ * (and handed back to the stream for the session), and its end is seen. A
+ * socket merely paused here could take the peer's end into its buffer, out
+ * of reach of a TLS layer put on it later, and hold its slot. `stop`
+ * returns true when the connection has gone meanwhile.
+ */
+function holdUntilAdmitted(raw: Socket): { stop(): boolean } {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let gone = false;
+  const onData = (chunk: Buffer) => {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size > MAX_EARLY_BYTES) raw.destroy();
+  };
+  const onGone = () => (gone = true);
+  raw.on('data', onData);
+  raw.once('end', onGone);
+  raw.once('close', onGone);
+  return {
+    stop() {
+      raw.off('data', onData);
+      raw.off('end', onGone);
+      raw.off('close', onGone);
+      raw.pause();
+      gone ||= raw.destroyed;
+      if (!gone && chunks.length > 0) raw.unshift(Buffer.concat(chunks));
+      return gone;
+    },
+  };
 }
 
 function formatClosing(): string {

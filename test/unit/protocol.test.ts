@@ -30,14 +30,17 @@ test('line decoder: keeps an incomplete line until its end arrives', () => {
   assert.deepEqual(lines(d.push(Buffer.from('OP\r\n'))), ['NOOP']);
 });
 
-test('line decoder: an overlong line is reported once, discarded, then a flood is detected', () => {
+test('line decoder: an overlong line is reported once, at its end; a flood once, at once', () => {
   const max = 16;
   const long = Buffer.from('X'.repeat(40) + '\r\nNOOP\r\n');
-  assert.deepEqual(lines(decodeAll([long], max)), ['<too-long>', '<flood>', 'NOOP']);
+  assert.deepEqual(lines(decodeAll([long], max)), ['<too-long>', 'NOOP']);
   const justOver = Buffer.from('Y'.repeat(20) + '\r\nNOOP\r\n');
   assert.deepEqual(lines(decodeAll([justOver], max)), ['<too-long>', 'NOOP']);
   const exact = Buffer.from('Z'.repeat(16) + '\r\n');
   assert.deepEqual(lines(decodeAll([exact], max)), ['Z'.repeat(16)]);
+  // The flood cap defaults to 64 lines' worth: past it, one flood and nothing at the line's end.
+  const flood = Buffer.from('F'.repeat(64 * max + 2) + '\r\nNOOP\r\n');
+  assert.deepEqual(lines(decodeAll([flood], max)), ['<flood>', 'NOOP']);
 });
 
 test('line decoder: strips Telnet IAC sequences, keeps IAC IAC as 0xff', () => {

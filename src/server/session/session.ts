@@ -17,7 +17,10 @@ import type { ActiveTransfer, LoginState, Session, SessionTls } from './types.js
 
 const MAX_QUEUE = 64;
 const ALL_FACTS: Set<MlstFact> = new Set(MLST_FACTS);
+/** Longest command line accepted (bytes, without CR LF); a longer one gets one 500 at its end. */
 const MAX_LINE = 4096;
+/** Longest run without a line feed before the peer is taken for a flood (one 421, then close). */
+const MAX_FLOOD = 256 * 1024;
 const MAX_UNREAD_REPLIES = 64 * 1024;
 const FAIR_BATCH = 16;
 
@@ -54,11 +57,12 @@ export class FtpSession implements Session {
   readonly localAddress: string;
   private dataChannel: DataChannel | null = null;
 
-  private readonly decoder = new LineDecoder(MAX_LINE);
+  private readonly decoder = new LineDecoder(MAX_LINE, MAX_FLOOD);
   /** Raw bytes held back after an AUTH line, until it is answered. */
   private held: Buffer[] | null = null;
   private readonly onDataBound = (chunk: Buffer) => this.onData(chunk);
-  private readonly queue: string[] = [];
+  /** Lines waiting for their turn; null: a line that was too long. */
+  private readonly queue: (string | null)[] = [];
   private running = false;
   private closed = false;
   /** When the login time runs out (ms since the epoch). */
@@ -152,16 +156,26 @@ export class FtpSession implements Session {
     const tlsMaterial = this.server.tls;
     if (!tlsMaterial) return this.releaseHold();
     const raw = this.socket;
+    if (this.closed || raw.destroyed) return;
     raw.off('data', this.onDataBound);
     const held = this.held ?? [];
     this.held = null;
     if (held.length > 0) raw.unshift(Buffer.concat(held));
     const context = tlsMaterial.newContext();
+    tlsMaterial.own(context, this);
     const secure = new TLSSocket(raw, { isServer: true, secureContext: context });
     secure.on('error', (err: Error) => {
       this.log.info({ event: 'tls-failed', session: this.id, remote: this.remoteAddress, err: err.message }, 'TLS negotiation failed');
       secure.destroy();
       raw.destroy();
+    });
+    // A client that closes during the handshake is gone: nothing can be sent to it any more.
+    const abandoned = () => secure.destroy();
+    secure.once('end', abandoned);
+    secure.once('secure', () => secure.off('end', abandoned));
+    secure.once('close', () => {
+      raw.destroy();
+      this.cleanup();
     });
     secure.on('data', this.onDataBound);
     this.socket = secure;
@@ -198,6 +212,9 @@ export class FtpSession implements Session {
     const watchAuth = this.server.tls !== null && this.tls === null;
     const events = this.decoder.push(chunk, watchAuth ? isAuthLine : undefined);
     if (events.rest) this.held = [Buffer.from(events.rest)];
+    // One event per line, so each line gets exactly one answer: its own,
+    // a 500 when it was too long (sent at its end), or, for a line that runs
+    // on past MAX_FLOOD without ending, the 421 that closes the session.
     for (const ev of events) {
       if (ev.kind === 'line') this.enqueue(ev.line);
       else if (ev.kind === 'too-long') this.enqueue(null);
@@ -222,7 +239,7 @@ export class FtpSession implements Session {
         }
       }
     }
-    this.queue.push(line ?? '\0too-long');
+    this.queue.push(line);
     if (this.queue.length >= MAX_QUEUE) this.socket.pause();
     void this.pump();
   }
@@ -236,10 +253,10 @@ export class FtpSession implements Session {
         // Let other sessions run between batches: one client's pipelined
         // flood must not hold the event loop.
         if (++handled % FAIR_BATCH === 0) await new Promise((r) => setImmediate(r));
-        const line = this.queue.shift() as string;
+        const line = this.queue.shift() as string | null;
         if (this.queue.length < MAX_QUEUE / 2) this.socket.resume();
         this.armTimer();
-        if (line === '\0too-long') {
+        if (line === null) {
           this.send(reply(500, 'Command line too long.'));
           continue;
         }
@@ -295,6 +312,7 @@ export class FtpSession implements Session {
   }
 
   private cleanup(): void {
+    if (this.tls) this.server.tls?.retire(this.tls.context);
     this.closed = true;
     this.idleDeadline = 0;
     this.transfer?.abort();

@@ -2,16 +2,21 @@
  * Certificate and key for FTPS. Loaded and checked once (missing,
  * unreadable or mismatched files are config errors), reloadable on SIGHUP.
  * Every FTP session gets its own SecureContext with its own ticket keys,
- * so a data connection can only resume a TLS session that this FTP
- * session's control connection established (vsftpd's require_ssl_reuse).
+ * registered in `issuers`: a data connection can only resume a TLS session
+ * that its own control connection, or a sibling control connection of the
+ * same client and account, established (see issuers.ts).
  */
 import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { ConfigError } from '../../config/load.js';
+import { TicketIssuers, type TlsOwner } from './issuers.js';
 
 /** The PEM material and the TLS settings derived from it. */
 export class TlsMaterial {
+  /** The contexts of this server's control connections, by ticket key. */
+  readonly issuers = new TicketIssuers((ticketKeys) => this.build(ticketKeys));
+
   private constructor(
     private cert: Buffer,
     private key: Buffer,
@@ -30,7 +35,7 @@ export class TlsMaterial {
     const [cert, key] = await Promise.all([read(certPath, 'tls.cert'), read(keyPath, 'tls.key')]);
     const m = new TlsMaterial(cert, key);
     try {
-      m.newContext();
+      m.build(randomBytes(48));
     } catch (err) {
       const msg = (err as Error).message;
       if (/key values mismatch/i.test(msg)) throw new ConfigError([`tls.key: ${keyPath} does not match the certificate in ${certPath}`]);
@@ -48,12 +53,29 @@ export class TlsMaterial {
 
   /** A fresh context for one FTP session: TLS 1.2+, its own ticket keys. */
   newContext(): SecureContext {
+    const ticketKeys = randomBytes(48);
+    const context = this.build(ticketKeys);
+    this.issuers.add(context, ticketKeys);
+    return context;
+  }
+
+  /** Records the control connection that uses `context` (see issuers.ts). */
+  own(context: SecureContext, owner: TlsOwner): void {
+    this.issuers.own(context, owner);
+  }
+
+  /** The control connection of `context` has ended. */
+  retire(context: SecureContext): void {
+    this.issuers.retire(context);
+  }
+
+  private build(ticketKeys: Buffer): SecureContext {
     return createSecureContext({
       cert: this.cert,
       key: this.key,
       minVersion: 'TLSv1.2',
       honorCipherOrder: true,
-      ticketKeys: randomBytes(48),
+      ticketKeys,
       sessionTimeout: 3600,
     });
   }
