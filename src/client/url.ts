@@ -53,7 +53,8 @@ export function parseFtpUrl(text: string): ParsedFtpUrl {
   };
 }
 
-function decode(segment: string, url: string): string {
+/** A percent-encoded URL part, decoded; CR, LF and NUL are refused (they would end a command). */
+export function decode(segment: string, url: string): string {
   try {
     const value = decodeURIComponent(segment);
     if (/[\r\n\0]/.test(value)) throw new Error('control characters');

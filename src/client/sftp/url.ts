@@ -1,5 +1,6 @@
 /** Parsing of `sftp://` URLs. */
 import { FtpClientError } from '../errors.js';
+import { decode } from '../url.js';
 
 /** What an SFTP URL says. */
 export interface ParsedSftpUrl {
@@ -17,16 +18,6 @@ export interface ParsedSftpUrl {
   path: string;
   /** True when the URL path ends with `/` (names a directory). */
   isDirectory: boolean;
-}
-
-function decode(segment: string, url: string): string {
-  try {
-    const value = decodeURIComponent(segment);
-    if (/[\r\n\0]/.test(value)) throw new Error('control characters');
-    return value;
-  } catch {
-    throw new FtpClientError(`invalid percent-encoding in URL: ${url}`);
-  }
 }
 
 /** Parses `sftp://[user[:password]@]host[:port]/path`. Throws a clear error for anything else. */
