@@ -15,8 +15,8 @@ import { within } from './tls.js';
 /** The first bytes of a TLS record carrying a ClientHello, cut off. */
 export const PARTIAL_HELLO = Buffer.from([22, 3, 1, 2, 0, 1, 0, 1, 252, 3, 3]);
 
-/** A real ClientHello, as Node's TLS client sends it first. */
-export function clientHello(): Promise<Buffer> {
+/** A real ClientHello, as Node's TLS client sends it first (offering `options.session`, if any). */
+export function clientHello(options: Pick<tls.ConnectionOptions, 'session' | 'maxVersion'> = {}): Promise<Buffer> {
   return new Promise((resolve) => {
     const wire = new Duplex({
       read() {},
@@ -26,7 +26,7 @@ export function clientHello(): Promise<Buffer> {
         setImmediate(() => client.destroy());
       },
     });
-    const client = tls.connect({ socket: wire, rejectUnauthorized: false });
+    const client = tls.connect({ socket: wire, rejectUnauthorized: false, ...options });
     client.on('error', () => undefined);
   });
 }

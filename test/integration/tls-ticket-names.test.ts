@@ -13,25 +13,14 @@ import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type net from 'node:net';
-import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { clientHelloFrom, ticketKeyNames } from '../../src/server/tls/hello.js';
 import { certPair, within } from '../helpers/tls.js';
+import { clientHello } from '../helpers/probes.js';
 
 /** The bytes a TLS client sends first when offering `session`. */
 function helloOffering(session: Buffer | undefined, maxVersion: tls.SecureVersion): Promise<Buffer> {
-  return new Promise((resolve) => {
-    const wire = new Duplex({
-      read() {},
-      write(chunk: Buffer, _enc, callback) {
-        callback();
-        resolve(chunk);
-        setImmediate(() => client.destroy());
-      },
-    });
-    const client = tls.connect({ socket: wire, rejectUnauthorized: false, session, maxVersion });
-    client.on('error', () => undefined);
-  });
+  return clientHello({ session, maxVersion });
 }
 
 /** A session ticket from a TLS server using `ticketKeys`. */
