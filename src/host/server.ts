@@ -102,15 +102,16 @@ export class WharfServer {
     };
     this.recovered = this.recover(new Date(), anonymous);
     this.ftp = new FtpServer(this.core, tls);
-    await this.ftp.listen();
-    if (hostKeys) {
-      this.sftp = new SftpServer(this.core, hostKeys);
-      try {
-        await this.sftp.listen();
-      } catch (err) {
-        await this.ftp.close(0);
+    if (hostKeys) this.sftp = new SftpServer(this.core, hostKeys);
+    try {
+      await this.ftp.listen();
+      await this.sftp?.listen().catch((err: unknown) => {
         throw Object.assign(err as Error, { setting: 'sftp.port' });
-      }
+      });
+    } catch (err) {
+      // A listener that cannot start leaves nothing behind: the others, the xferlog, storage.
+      await this.close(0);
+      throw err;
     }
     return this.addresses;
   }
