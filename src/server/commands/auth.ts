@@ -26,7 +26,7 @@ export function logout(session: Session): void {
 function user({ session, arg }: CommandContext): Reply {
   if (session.login.kind === 'logged-in') return reply(530, "Can't change to another user.");
   const anonymous = isAnonymousName(arg);
-  if (anonymous && !session.server.anonymous) {
+  if (anonymous && !session.server.core.auth.anonymousAllowed(arg, sessionRef(session).protocol)) {
     session.login = { kind: 'greeted' };
     return reply(530, 'This server does not allow anonymous logins.');
   }
