@@ -27,7 +27,7 @@ export interface CommonOptions {
   verbose?: boolean;
   active?: boolean;
   timeout?: string;
-  /** Private key files for sftp:// (`-i`, repeatable; get, put, ls and mirror only). */
+  /** Private key files for sftp:// (`-i`, or `--identity` in the shell; repeatable). */
   identity?: string[];
 }
 
@@ -50,10 +50,14 @@ export function addCommonOptions(cmd: Command): Command {
     .option('--verbose', 'show the protocol dialogue (passwords masked) on stderr');
 }
 
-/** Adds `-i FILE` (an SSH private key for sftp:// URLs, repeatable). */
-export function addIdentityOption(cmd: Command): Command {
+/**
+ * Adds `-i FILE` (an SSH private key for sftp:// URLs, repeatable); the
+ * shell, whose `-i` is the classic client's no-prompt flag, takes only the
+ * long `--identity`.
+ */
+export function addIdentityOption(cmd: Command, short = true): Command {
   return cmd.option(
-    '-i, --identity <file>',
+    `${short ? '-i, ' : ''}--identity <file>`,
     'SSH private key for sftp:// URLs (repeatable; default ~/.ssh/id_ed25519, id_ecdsa, id_rsa)',
     (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
   );
@@ -111,10 +115,15 @@ export function sftpCredentials(url: ParsedSftpUrl): { user: string | undefined;
   return { user, password: () => ask(`Password for ${user ?? 'you'}@${url.host}: `, { hidden: true }) };
 }
 
-/** Connects to an SFTP server and logs in as the options and URL say. */
-async function openSftp(url: ParsedSftpUrl, opts: CommonOptions, signal?: AbortSignal): Promise<RemoteClient> {
+/**
+ * Connects to an SFTP server and logs in as the options and URL say;
+ * `askPassword` replaces the terminal prompt (the shell reads it itself).
+ */
+async function openSftp(url: ParsedSftpUrl, opts: CommonOptions, signal?: AbortSignal, askPassword?: () => Promise<string>): Promise<RemoteClient> {
   if (opts.tls) throw new UsageError('--tls is for ftp:// URLs; sftp:// is always encrypted');
-  const { user, password } = sftpCredentials(url);
+  const creds = sftpCredentials(url);
+  const user = creds.user;
+  const password = typeof creds.password === 'function' && askPassword ? askPassword : creds.password;
   const log = opts.verbose ? verboseLog() : undefined;
   return connectSftp({
     protocol: 'sftp',
@@ -131,9 +140,9 @@ async function openSftp(url: ParsedSftpUrl, opts: CommonOptions, signal?: AbortS
   });
 }
 
-/** Connects and logs in as the options and URL say (FTP, FTPS or SFTP). */
-export async function openClient(url: ParsedUrl, opts: CommonOptions, signal?: AbortSignal): Promise<RemoteClient> {
-  if ('protocol' in url) return openSftp(url, opts, signal);
+/** Connects and logs in as the options and URL say (FTP, FTPS or SFTP); `askPassword` as for SFTP's prompt. */
+export async function openClient(url: ParsedUrl, opts: CommonOptions, signal?: AbortSignal, askPassword?: () => Promise<string>): Promise<RemoteClient> {
+  if ('protocol' in url) return openSftp(url, opts, signal, askPassword);
   if (opts.identity?.length) throw new UsageError('-i/--identity is for sftp:// URLs');
   if (opts.tls && url.secure === 'implicit') throw new UsageError('--tls is for ftp:// URLs; ftps:// already means implicit TLS');
   const { user, password } = await credentials(url);

@@ -30,13 +30,25 @@ async function listing(shell: Shell, verb: 'LIST' | 'NLST', args: string[]): Pro
   const signal = shell.controller.signal;
   const { dir, base } = splitRemote(target);
   const match = hasGlob(base) ? picomatch(base, { dot: base.startsWith('.') }) : undefined;
-  const keep = (l: string): boolean => {
-    const name = verb === 'LIST' ? parseListLine(l)?.name : l.split('/').pop();
-    return name !== undefined && match !== undefined && match(name);
-  };
   try {
+    if (!shell.ftp) {
+      // SFTP: `dir` shows the server's long names (ls -l lines), `ls` the bare names, as OpenSSH's sftp does.
+      const entries = await client.list(match ? dir : target, { signal });
+      const shown = entries.filter((e) => !match || match(e.name));
+      emit(
+        shell,
+        shown.map((e) => (verb === 'LIST' ? e.raw : e.name)),
+        localFile,
+      );
+      return;
+    }
+    const ftp = shell.ftp;
+    const keep = (l: string): boolean => {
+      const name = verb === 'LIST' ? parseListLine(l)?.name : l.split('/').pop();
+      return name !== undefined && match !== undefined && match(name);
+    };
     await shell.holdingFinal(
-      () => client.listRaw(match ? dir : target, { command: verb, signal }),
+      () => ftp.listRaw(match ? dir : target, { command: verb, signal }),
       (lines) => emit(shell, match ? lines.filter(keep) : lines, localFile),
     );
   } finally {
@@ -45,13 +57,20 @@ async function listing(shell: Shell, verb: 'LIST' | 'NLST', args: string[]): Pro
 }
 
 async function setType(shell: Shell, mode: 'binary' | 'ascii'): Promise<void> {
+  if (shell.sftp && mode === 'ascii') throw new ShellError('ascii: not available over SFTP (files travel as they are).');
   shell.mode = mode;
-  if (shell.client) await shell.exposing(['TYPE'], () => shell.need().send(mode === 'binary' ? 'TYPE I' : 'TYPE A'));
+  const ftp = shell.ftp;
+  if (ftp) await shell.exposing(['TYPE'], () => ftp.send(mode === 'binary' ? 'TYPE I' : 'TYPE A'));
 }
 
 /** The command table, by name. Aliases share entries. */
 export const COMMANDS: Record<string, ShellCommand> = {
-  open: { help: 'connect to remote ftp server', usage: 'open host [port] | open ftp://host[:port]', min: 1, run: (s, a) => s.open(a[0] ?? '', a[1]) },
+  open: {
+    help: 'connect to remote ftp server',
+    usage: 'open host [port] | open ftp://host[:port] | open sftp://[user@]host[:port]',
+    min: 1,
+    run: (s, a) => s.open(a[0] ?? '', a[1]),
+  },
   user: { help: 'send new user information', usage: 'user username [password]', min: 1, run: (s, a) => s.login(a[0], a[1]) },
   close: { help: 'terminate ftp session', run: (s) => s.close() },
   ls: { help: 'list contents of remote directory', run: (s, a) => listing(s, 'NLST', a) },
@@ -82,12 +101,18 @@ export const COMMANDS: Record<string, ShellCommand> = {
   },
   pwd: {
     help: 'print working directory on remote machine',
-    run: (s) =>
-      s.withVerbose(true, () =>
+    run: async (s) => {
+      const client = s.need();
+      if (s.sftp) {
+        s.print(`Remote working directory: ${await client.pwd()}`);
+        return;
+      }
+      await s.withVerbose(true, () =>
         s.exposing(['PWD'], async () => {
-          await s.need().pwd();
+          await client.pwd();
         }),
-      ),
+      );
+    },
   },
   get: { help: 'receive file', usage: 'get remote-file [local-file]', min: 1, run: (s, a) => getFile(s, a[0] ?? '', a[1]) },
   put: { help: 'send one file', usage: 'put local-file [remote-file]', min: 1, run: (s, a) => putFile(s, a[0] ?? '', a[1]) },
@@ -130,10 +155,16 @@ export const COMMANDS: Record<string, ShellCommand> = {
     help: 'show size of remote file',
     usage: 'size remote-file',
     min: 1,
-    run: (s, a) =>
-      s.exposing(['SIZE', 'TYPE'], async () => {
-        await s.need().size(a[0] ?? '');
-      }),
+    run: async (s, a) => {
+      const client = s.need();
+      if (s.sftp) {
+        s.print(`${a[0] ?? ''}\t${await client.size(a[0] ?? '')}`);
+        return;
+      }
+      await s.exposing(['SIZE', 'TYPE'], async () => {
+        await client.size(a[0] ?? '');
+      });
+    },
   },
   binary: { help: 'set binary transfer type', run: (s) => setType(s, 'binary') },
   ascii: { help: 'set ascii transfer type', run: (s) => setType(s, 'ascii') },
@@ -150,14 +181,16 @@ export const COMMANDS: Record<string, ShellCommand> = {
     usage: 'quote line-to-send',
     min: 1,
     run: async (s, a) => {
-      await s.exposing([...s.exposed, (a[0] ?? '').toUpperCase()], () => s.need().send(a.join(' ')));
+      const ftp = s.needFtp('quote');
+      await s.exposing([...s.exposed, (a[0] ?? '').toUpperCase()], () => ftp.send(a.join(' ')));
     },
   },
   status: {
     help: 'show current status',
     run: async (s) => {
       s.print(s.client && !s.client.closed ? `Connected to ${s.host}.` : 'Not connected.');
-      if (s.client) s.print(`TLS: ${s.client.secure ? 'on' : 'off'}; logged in: ${s.client.loggedIn ? 'yes' : 'no'}`);
+      if (s.ftp) s.print(`TLS: ${s.ftp.secure ? 'on' : 'off'}; logged in: ${s.ftp.loggedIn ? 'yes' : 'no'}`);
+      else if (s.sftp) s.print('Protocol: SFTP (SSH); logged in: yes');
       s.print(`Mode: stream; Type: ${s.mode}; Structure: file`);
       for (const line of statusLines(s)) s.print(line);
       s.print(`Local directory: ${s.localDir}`);

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { FtpAbortError } from '../../../client/index.js';
-import { addCommonOptions, runAction } from '../common.js';
+import { addCommonOptions, addIdentityOption, runAction } from '../common.js';
 import { COMMANDS, lookup } from './commands.js';
 import { LineReader, splitArgs, type Completer } from './lines.js';
 import { Shell, type ShellCliOptions } from './shell.js';
@@ -37,7 +37,7 @@ function completer(getShell: () => Shell | undefined, generation: () => number):
       return;
     }
     const client = shell.client;
-    if (!client || client.closed || !client.loggedIn) {
+    if (!client || client.closed || (shell.ftp && !shell.ftp.loggedIn)) {
       callback(null, [[], last]);
       return;
     }
@@ -68,17 +68,20 @@ function completer(getShell: () => Shell | undefined, generation: () => number):
  * `-g`, `-v` (or `--verbose`), `-d`, `-p`.
  */
 export function registerShellCommand(program: Command): void {
-  addCommonOptions(
-    program
-      .command('shell')
-      .description('interactive ftp> prompt, like the classic ftp client')
-      .argument('[url]', 'server to open at start')
-      .option('-n, --no-auto-login', 'do not log in at open; wait for the user command')
-      .option('-i, --no-prompt', 'do not ask before each file of mget, mput and mdelete')
-      .option('-g, --no-glob', 'take the names given to mget, mput and mdelete literally')
-      .option('-v', 'verbose: show every server reply even when reading a script (also --verbose)')
-      .option('-d, --debug', 'show the commands sent to the server')
-      .option('-p, --passive', 'use passive mode (the default; see --active)'),
+  addIdentityOption(
+    addCommonOptions(
+      program
+        .command('shell')
+        .description('interactive ftp> prompt, like the classic ftp client')
+        .argument('[url]', 'server to open at start')
+        .option('-n, --no-auto-login', 'do not log in at open; wait for the user command')
+        .option('-i, --no-prompt', 'do not ask before each file of mget, mput and mdelete')
+        .option('-g, --no-glob', 'take the names given to mget, mput and mdelete literally')
+        .option('-v', 'verbose: show every server reply even when reading a script (also --verbose)')
+        .option('-d, --debug', 'show the commands sent to the server')
+        .option('-p, --passive', 'use passive mode (the default; see --active)'),
+    ),
+    false,
   ).action((url: string | undefined, opts: ShellCliOptions) => runAction(() => shellCommand(url, opts)));
 }
 
@@ -107,7 +110,7 @@ export async function shellCommand(url: string | undefined, options: ShellCliOpt
   try {
     if (url) await execute(shell, ['open', url]);
     while (!shell.done) {
-      const line = await reader.line('ftp> ');
+      const line = await reader.line(shell.prompt);
       if (line === null) break;
       const args = splitArgs(line);
       if (args.length === 0) continue;

@@ -5,8 +5,8 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { connect, FtpReplyError, parseFtpUrl, type ConnectOptions, type FtpClient, type LogEntry, type ParsedFtpUrl } from '../../../client/index.js';
-import { describeError, type CommonOptions } from '../common.js';
+import { connect, FtpClient, FtpReplyError, isSftpUrl, parseFtpUrl, type ConnectOptions, type LogEntry, type ParsedFtpUrl, type RemoteClient } from '../../../client/index.js';
+import { describeError, openClient, parseUrlArg, type CommonOptions } from '../common.js';
 import { lookupNetrc } from '../netrc.js';
 import type { LineReader } from './lines.js';
 import { initialToggles, type ShellFlags } from './toggles.js';
@@ -47,7 +47,8 @@ export interface ShellIo {
 
 /** The shell's state and helpers used by the command table. */
 export class Shell {
-  client: FtpClient | undefined;
+  /** The connection: FTP(S), or SFTP after `open sftp://...`. */
+  client: RemoteClient | undefined;
   host = '';
   passive = true;
   mode: 'binary' | 'ascii' = 'binary';
@@ -114,12 +115,34 @@ export class Shell {
   }
 
   /** The connected client, or a ShellError. */
-  need(): FtpClient {
+  need(): RemoteClient {
     if (!this.client || this.client.closed) {
       this.client = undefined;
       throw new ShellError('Not connected.');
     }
     return this.client;
+  }
+
+  /** The connected FTP client, or a ShellError naming the command that SFTP has no equivalent for. */
+  needFtp(command: string): FtpClient {
+    const client = this.need();
+    if (!(client instanceof FtpClient)) throw new ShellError(`${command}: not available over SFTP.`);
+    return client;
+  }
+
+  /** The FTP client when connected over FTP; undefined when over SFTP or not connected. */
+  get ftp(): FtpClient | undefined {
+    return this.client instanceof FtpClient && !this.client.closed ? this.client : undefined;
+  }
+
+  /** True when connected over SFTP. */
+  get sftp(): boolean {
+    return this.client !== undefined && !this.client.closed && !(this.client instanceof FtpClient);
+  }
+
+  /** The prompt: `sftp> ` while connected over SFTP, else the classic `ftp> `. */
+  get prompt(): string {
+    return this.sftp ? 'sftp> ' : 'ftp> ';
   }
 
   /** Receives the dialogue from the client and echoes it like the classic client. */
@@ -196,9 +219,10 @@ export class Shell {
     }
   }
 
-  /** `open host [port]` or `open URL`: connects, then logs in unless told not to. */
+  /** `open host [port]` or `open URL` (ftp://, ftps:// or sftp://): connects, then logs in unless told not to. */
   async open(target: string, portArg?: string): Promise<void> {
     if (this.client && !this.client.closed) throw new ShellError(`Already connected to ${this.host}, use close first.`);
+    if (isSftpUrl(target)) return this.openSftp(target);
     const { host, port, url } = openTarget(target, portArg);
     const client = await this.connectQuietly(host, port, url?.secure);
     this.client = client;
@@ -209,6 +233,33 @@ export class Shell {
     }
     await this.loginAtOpen(host, url);
     if (url?.path) await client.cd(url.path).catch(() => undefined);
+  }
+
+  /**
+   * `open sftp://[user[:password]@]host[:port]/path`: SSH logs in as it
+   * connects (keys from -i or ~/.ssh, then the password from the URL,
+   * ~/.netrc or, on a terminal, the shell's own hidden prompt).
+   */
+  private async openSftp(target: string): Promise<void> {
+    let url;
+    try {
+      url = parseUrlArg(target);
+    } catch (err) {
+      throw new ShellError(`sftp: ${describeError(err)}`);
+    }
+    if (!('protocol' in url)) throw new ShellError(`sftp: not an sftp:// URL: ${target}`);
+    // On a terminal, a password the server asks for is read by the shell's own line reader.
+    const ask = async (): Promise<string> => (await this.reader.line('Password:', true)) ?? '';
+    let client: RemoteClient;
+    try {
+      client = await openClient(url, { ...this.options, quiet: true, verbose: this.debug > 0 }, undefined, ask);
+    } catch (err) {
+      throw new ShellError(`sftp: ${describeError(err)}`);
+    }
+    this.client = client;
+    this.host = url.host;
+    if (this.verbose) this.print(`Connected to ${url.host}.`);
+    if (url.path && url.path !== '/') await client.cd(url.path).catch((err: unknown) => this.report(err));
   }
 
   /** Connects without logging in, echoing nothing meanwhile; explicit TLS with --tls unless the URL said ftps://. */
@@ -247,7 +298,7 @@ export class Shell {
 
   /** Logs in, prompting `Name (host:user):` and `Password:` for what is missing. */
   async login(user?: string, password?: string): Promise<void> {
-    const client = this.need();
+    const client = this.needFtp('user');
     let name = user;
     if (name === undefined) {
       const local = os.userInfo().username;
@@ -308,7 +359,7 @@ export class Shell {
       return;
     }
     if (err instanceof ShellError) this.print(err.message);
-    else this.print(`ftp: ${describeError(err)}`);
+    else this.print(`${this.sftp ? 'sftp' : 'ftp'}: ${describeError(err)}`);
     if (this.client?.closed) {
       this.client = undefined;
       this.print('Connection closed.');

@@ -82,7 +82,7 @@ function flip(current: boolean, arg: string | undefined): boolean {
 export function toggle(shell: Shell, key: OnOff, arg?: string): void {
   const value = flip(shell[key], arg);
   shell[key] = value;
-  if (key === 'passive' && shell.client) shell.client.passive = value;
+  if (key === 'passive' && shell.ftp) shell.ftp.passive = value;
   shell.print(`${LABELS[key]} ${value ? 'on' : 'off'}.`);
 }
 
