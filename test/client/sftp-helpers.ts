@@ -48,6 +48,8 @@ export function freePort(): Promise<number> {
 /** A running sshd. */
 export interface Sshd {
   port: number;
+  /** The listening sshd's pid (each connection is served by its children). */
+  pid: number;
   hostKey: KeyPair;
   /** The key root logs in with. */
   clientKey: KeyPair;
@@ -122,6 +124,28 @@ export async function startSshd(dir: string): Promise<Sshd> {
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 5000).unref();
       });
-    return { port, hostKey, clientKey, stop };
+    return { port, pid: child.pid ?? 0, hostKey, clientKey, stop };
   }
+}
+
+/** The pids of every process below `pid` (children, grandchildren...), read from /proc. */
+export async function descendants(pid: number): Promise<number[]> {
+  const parents = new Map<number, number[]>();
+  for (const name of await fs.promises.readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await fs.promises.readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
+    // pid (comm) state ppid ...: comm may hold spaces, so read after the last ')'.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (!Number.isInteger(ppid)) continue;
+    parents.set(ppid, [...(parents.get(ppid) ?? []), Number(name)]);
+  }
+  const out: number[] = [];
+  const walk = (p: number): void => {
+    for (const c of parents.get(p) ?? []) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
 }

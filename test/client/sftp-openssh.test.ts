@@ -3,10 +3,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { connect, type SftpClient, toBuffer, type SftpUrl } from '../../src/client/index.js';
+import { connect, FtpTimeoutError, type SftpClient, toBuffer, type SftpUrl } from '../../src/client/index.js';
 import { bytes, makeTree, readTree, runCli, sha256, tempDir } from '../helpers/peers.js';
 import { sshKeygen, type KeyPair } from '../helpers/sftp.js';
-import { knownHostsLine, startSshd, writeKnownHosts, type Sshd } from './sftp-helpers.js';
+import { descendants, knownHostsLine, startSshd, writeKnownHosts, type Sshd } from './sftp-helpers.js';
 
 const BIG = bytes(3_000_000, 11);
 
@@ -84,6 +84,24 @@ describe('SFTP client against OpenSSH sshd', () => {
       assert.equal(await c.size(`${remote}/big.bin`), BIG.length);
     } finally {
       await c.close();
+    }
+  });
+
+  test('library: a server that stops answering fails the call with FtpTimeoutError after the timeout, and closes', async () => {
+    const c = await connect(base(), { identityFiles: [sshd.clientKey.key], knownHostsFile: path.join(home, '.ssh', 'known_hosts'), timeout: 1500 });
+    const stopped = await descendants(sshd.pid);
+    assert.ok(stopped.length > 0, 'the connection is served by a child of sshd');
+    for (const pid of stopped) process.kill(pid, 'SIGSTOP');
+    try {
+      const started = Date.now();
+      await assert.rejects(c.size(`${remote}/big.bin`), (e: unknown) => e instanceof FtpTimeoutError && /no reply from the SFTP server within 1\.5 s/.test(e.message));
+      const waited = Date.now() - started;
+      assert.ok(waited >= 1400 && waited < 10_000, `failed after ${waited} ms`);
+      assert.equal(c.closed, true);
+      await assert.rejects(c.list('/'));
+    } finally {
+      for (const pid of stopped) process.kill(pid, 'SIGCONT');
+      c.destroy();
     }
   });
 

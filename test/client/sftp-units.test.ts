@@ -1,8 +1,9 @@
 /** Pure parts of the SFTP client: sftp:// URLs and known_hosts matching. */
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { checkHostKey, hostMatches, isSftpUrl, knownHostName, parseKnownHosts, parseSftpUrl } from '../../src/client/index.js';
+import { checkHostKey, FtpTimeoutError, hostMatches, isSftpUrl, knownHostName, parseKnownHosts, parseSftpUrl } from '../../src/client/index.js';
+import { Watchdog } from '../../src/client/sftp/watchdog.js';
 
 test('parseSftpUrl: credentials, port, absolute and ~ paths, directories', () => {
   assert.deepEqual(parseSftpUrl('sftp://bob:p%40ss@example.org:2222/srv/a%20b.txt'), {
@@ -48,4 +49,39 @@ test('checkHostKey: known, unknown, changed and revoked', () => {
   assert.deepEqual(checkHostKey([], a), { status: 'unknown' });
   const revoked = parseKnownHosts(`@revoked * ssh-ed25519 ${a.toString('base64')}`);
   assert.deepEqual(checkHostKey(revoked, a), { status: 'revoked', line: 1 });
+});
+
+test('the reply watchdog: replies that keep coming hold it off; silence past the timeout fires it once and fails what waits', async () => {
+  mock.timers.enable({ apis: ['setInterval', 'Date'] });
+  try {
+    let fired = 0;
+    const dog = new Watchdog(1000, () => fired++);
+    // A long request while others keep being answered every 400 ms: never cut.
+    let finishLong: (v: string) => void = () => undefined;
+    const long = dog.track(new Promise<string>((resolve) => (finishLong = resolve)));
+    for (let i = 0; i < 10; i++) {
+      mock.timers.tick(400);
+      await dog.track(Promise.resolve(i));
+    }
+    assert.equal(fired, 0);
+    finishLong('done');
+    assert.equal(await long, 'done');
+    // Nothing waits: no timer runs however long the silence.
+    mock.timers.tick(60_000);
+    assert.equal(fired, 0);
+    // A request without any reply: fires once after the timeout; its failure becomes a timeout, and so does any later call.
+    let failWaiting: (e: Error) => void = () => undefined;
+    const waiting = dog.track(new Promise<never>((_, reject) => (failWaiting = reject)));
+    mock.timers.tick(900);
+    assert.equal(fired, 0);
+    mock.timers.tick(1100);
+    assert.equal(fired, 1);
+    failWaiting(new Error('connection closed'));
+    await assert.rejects(waiting, (e: unknown) => e instanceof FtpTimeoutError && /within 1 s/.test(e.message));
+    await assert.rejects(dog.track(Promise.resolve(1)), FtpTimeoutError);
+    mock.timers.tick(5000);
+    assert.equal(fired, 1);
+  } finally {
+    mock.timers.reset();
+  }
 });

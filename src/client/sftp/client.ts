@@ -17,6 +17,7 @@ import type { CallOptions, DownloadOptions, UploadOptions } from '../options.js'
 import { ProgressCounter } from '../transfer.js';
 import { SftpError } from './errors.js';
 import { call, readPipelined, RemoteHandle, writePipelined } from './io.js';
+import { Watchdog } from './watchdog.js';
 import type { SftpConnectOptions } from './options.js';
 
 const S_IFMT = 0o170000;
@@ -60,6 +61,8 @@ export class SftpClient extends EventEmitter<FtpClientEvents> {
   readonly protocol = 'sftp' as const;
   private cwd: string;
   private isClosed = false;
+  /** Fails every call when the server stops answering for the timeout. */
+  private readonly watchdog: Watchdog;
 
   /** @internal Use {@link connect}. */
   constructor(
@@ -71,7 +74,11 @@ export class SftpClient extends EventEmitter<FtpClientEvents> {
   ) {
     super();
     this.cwd = home;
-    ssh.once('close', () => (this.isClosed = true));
+    this.watchdog = new Watchdog(options.timeout ?? 30_000, () => ssh.destroy());
+    ssh.once('close', () => {
+      this.isClosed = true;
+      this.watchdog.stop();
+    });
   }
 
   /** True once the connection is closed. */
@@ -91,9 +98,14 @@ export class SftpClient extends EventEmitter<FtpClientEvents> {
     return posix.normalize(path.startsWith('/') ? path : posix.join(this.cwd, path));
   }
 
+  /** One request, watched for a reply within the timeout. */
+  private call<T>(command: string, fn: Parameters<typeof call<T>>[1]): Promise<T> {
+    return this.watchdog.track(call<T>(command, fn));
+  }
+
   private stat(path: string): Promise<Stats> {
     const p = this.resolve(path);
-    return call<Stats>(`stat ${p}`, (cb) => this.sftp.stat(p, cb));
+    return this.call<Stats>(`stat ${p}`, (cb) => this.sftp.stat(p, cb));
   }
 
   /** The current remote directory (kept by the client). */
@@ -129,7 +141,7 @@ export class SftpClient extends EventEmitter<FtpClientEvents> {
     checkAbort(options?.signal);
     const p = this.resolve(path);
     const secs = Math.floor(date.getTime() / 1000);
-    await call<void>(`setstat ${p}`, (cb) => this.sftp.utimes(p, secs, secs, cb));
+    await this.call<void>(`setstat ${p}`, (cb) => this.sftp.utimes(p, secs, secs, cb));
     return true;
   }
 
@@ -137,7 +149,7 @@ export class SftpClient extends EventEmitter<FtpClientEvents> {
   async list(path = '', options?: CallOptions): Promise<FileInfo[]> {
     checkAbort(options?.signal);
     const p = this.resolve(path);
-    const entries = await call<Array<{ filename: string; longname: string; attrs: Stats }>>(`readdir ${p}`, (cb) => this.sftp.readdir(p, cb)).catch(async (err: unknown) => {
+    const entries = await this.call<Array<{ filename: string; longname: string; attrs: Stats }>>(`readdir ${p}`, (cb) => this.sftp.readdir(p, cb)).catch(async (err: unknown) => {
       const st = await this.stat(p).catch(() => undefined);
       if (!st || st.isDirectory()) throw err;
       return [{ filename: posix.basename(p), longname: '', attrs: st }];
@@ -150,7 +162,7 @@ export class SftpClient extends EventEmitter<FtpClientEvents> {
     checkAbort(options?.signal);
     const target = this.resolve(path);
     if (!options?.recursive) {
-      await call<void>(`mkdir ${target}`, (cb) => this.sftp.mkdir(target, cb));
+      await this.call<void>(`mkdir ${target}`, (cb) => this.sftp.mkdir(target, cb));
       return;
     }
     let prefix = '';
@@ -160,7 +172,7 @@ export class SftpClient extends EventEmitter<FtpClientEvents> {
       if (st?.isDirectory()) continue;
       if (st) throw new SftpError(4, 'exists and is not a directory', `mkdir ${prefix}`);
       const dir = prefix;
-      await call<void>(`mkdir ${dir}`, (cb) => this.sftp.mkdir(dir, cb)).catch(async (err: unknown) => {
+      await this.call<void>(`mkdir ${dir}`, (cb) => this.sftp.mkdir(dir, cb)).catch(async (err: unknown) => {
         // Made meanwhile by someone else (a parallel mirror worker)? Fine.
         if (!(await this.stat(dir).catch(() => undefined))?.isDirectory()) throw err;
       });
@@ -171,7 +183,7 @@ export class SftpClient extends EventEmitter<FtpClientEvents> {
   async remove(path: string, options?: CallOptions): Promise<void> {
     checkAbort(options?.signal);
     const p = this.resolve(path);
-    await call<void>(`remove ${p}`, (cb) => this.sftp.unlink(p, cb));
+    await this.call<void>(`remove ${p}`, (cb) => this.sftp.unlink(p, cb));
   }
 
   /** Removes a remote directory; with `recursive`, its contents first. */
@@ -185,7 +197,7 @@ export class SftpClient extends EventEmitter<FtpClientEvents> {
         else await this.remove(child, options);
       }
     }
-    await call<void>(`rmdir ${p}`, (cb) => this.sftp.rmdir(p, cb));
+    await this.call<void>(`rmdir ${p}`, (cb) => this.sftp.rmdir(p, cb));
   }
 
   /** Renames (moves) a remote file or directory, replacing the target where the server allows (posix-rename). */
@@ -195,10 +207,10 @@ export class SftpClient extends EventEmitter<FtpClientEvents> {
     const b = this.resolve(to);
     const command = `rename ${a} ${b}`;
     try {
-      await call<void>(command, (cb) => this.sftp.ext_openssh_rename(a, b, cb));
+      await this.call<void>(command, (cb) => this.sftp.ext_openssh_rename(a, b, cb));
     } catch (err) {
       if (!(err instanceof SftpError) || err.code !== 0) throw err;
-      await call<void>(command, (cb) => this.sftp.rename(a, b, cb));
+      await this.call<void>(command, (cb) => this.sftp.rename(a, b, cb));
     }
   }
 
@@ -213,7 +225,7 @@ export class SftpClient extends EventEmitter<FtpClientEvents> {
     if (options.mode === 'ascii') throw new FtpClientError('SFTP has no ASCII transfer mode');
     const p = this.resolve(remotePath);
     const offset = options.offset ?? 0;
-    const handle = await RemoteHandle.open(this.sftp, p, 'r');
+    const handle = await RemoteHandle.open(this.sftp, p, 'r', this.watchdog);
     try {
       const expected = options.expectedSize ?? (await handle.stat()).size;
       const counter = this.counter(remotePath, 'download', expected - offset, offset, options);
@@ -254,11 +266,11 @@ export class SftpClient extends EventEmitter<FtpClientEvents> {
     const keep = offset > 0 || options.append === true;
     // Resumes and appends write at explicit positions into the existing file (r+), made if missing.
     const handle = keep
-      ? await RemoteHandle.open(this.sftp, p, 'r+').catch((err: unknown) => {
-          if (err instanceof SftpError && err.code === 2) return RemoteHandle.open(this.sftp, p, 'w');
+      ? await RemoteHandle.open(this.sftp, p, 'r+', this.watchdog).catch((err: unknown) => {
+          if (err instanceof SftpError && err.code === 2) return RemoteHandle.open(this.sftp, p, 'w', this.watchdog);
           throw err;
         })
-      : await RemoteHandle.open(this.sftp, p, 'w');
+      : await RemoteHandle.open(this.sftp, p, 'w', this.watchdog);
     const input = typeof source === 'string' ? fs.createReadStream(source, { start: offset }) : source;
     try {
       const start = options.append ? (await handle.stat()).size : offset;

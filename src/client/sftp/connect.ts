@@ -6,6 +6,7 @@ import { authHandler, defaultUser, loadKeys } from './auth.js';
 import { SftpClient } from './client.js';
 import { SftpAuthError, SftpHostKeyError } from './errors.js';
 import { call } from './io.js';
+import { Watchdog } from './watchdog.js';
 import { blobKeyType, checkHostKey, defaultKnownHostsFile, hostKeyAlgorithms, keyFingerprint, knownHostName, linesFor, type KnownHostLine } from './known-hosts.js';
 import type { SftpConnectOptions } from './options.js';
 
@@ -128,7 +129,7 @@ export async function connectSftp(options: SftpConnectOptions): Promise<SftpClie
     throw err;
   });
   try {
-    const home = await call<string>('realpath .', (cb) => sftp.realpath('.', cb));
+    const home = await new Watchdog(timeout, () => ssh.destroy()).track(call<string>('realpath .', (cb) => sftp.realpath('.', cb)));
     return new SftpClient(ssh, sftp, { ...options, port }, home);
   } catch (err) {
     ssh.destroy();

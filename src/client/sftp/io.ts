@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import type { OpenMode, SFTPWrapper, Stats } from 'ssh2';
 import { FtpAbortError } from '../errors.js';
 import { sftpError } from './errors.js';
+import type { Watchdog } from './watchdog.js';
 
 /** Bytes per read or write request (under the 32 KiB floor every server accepts, with room for the header). */
 export const CHUNK = 31 * 1024;
@@ -32,37 +33,40 @@ export class RemoteHandle {
     private readonly sftp: SFTPWrapper,
     readonly path: string,
     readonly handle: Buffer,
+    private readonly watchdog: Watchdog,
   ) {}
 
-  /** Opens `path` with fopen-like `flags` (`r`, `w`, `r+`, `a`...). */
-  static async open(sftp: SFTPWrapper, path: string, flags: OpenMode): Promise<RemoteHandle> {
-    const handle = await call<Buffer>(`open ${path}`, (cb) => sftp.open(path, flags, cb));
-    return new RemoteHandle(sftp, path, handle);
+  /** Opens `path` with fopen-like `flags` (`r`, `w`, `r+`, `a`...); every request on it is watched by `watchdog`. */
+  static async open(sftp: SFTPWrapper, path: string, flags: OpenMode, watchdog: Watchdog): Promise<RemoteHandle> {
+    const handle = await watchdog.track(call<Buffer>(`open ${path}`, (cb) => sftp.open(path, flags, cb)));
+    return new RemoteHandle(sftp, path, handle, watchdog);
   }
 
   /** Reads up to `length` bytes at `position`; an empty buffer at the end of the file. */
   read(position: number, length: number): Promise<Buffer> {
     const buf = Buffer.allocUnsafe(length);
-    return new Promise<Buffer>((resolve, reject) => {
-      this.sftp.read(this.handle, buf, 0, length, position, (err, n) => (err ? reject(sftpError(err, `read ${this.path}`)) : resolve(buf.subarray(0, n))));
-    });
+    return this.watchdog.track(
+      new Promise<Buffer>((resolve, reject) => {
+        this.sftp.read(this.handle, buf, 0, length, position, (err, n) => (err ? reject(sftpError(err, `read ${this.path}`)) : resolve(buf.subarray(0, n))));
+      }),
+    );
   }
 
   /** Writes `data` at `position`. */
   write(data: Buffer, position: number): Promise<void> {
-    return call<void>(`write ${this.path}`, (cb) => this.sftp.write(this.handle, data, 0, data.length, position, cb));
+    return this.watchdog.track(call<void>(`write ${this.path}`, (cb) => this.sftp.write(this.handle, data, 0, data.length, position, cb)));
   }
 
   /** The file's attributes. */
   stat(): Promise<Stats> {
-    return call<Stats>(`fstat ${this.path}`, (cb) => this.sftp.fstat(this.handle, cb));
+    return this.watchdog.track(call<Stats>(`fstat ${this.path}`, (cb) => this.sftp.fstat(this.handle, cb)));
   }
 
   /** Closes the handle; a second call does nothing. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await call<void>(`close ${this.path}`, (cb) => this.sftp.close(this.handle, cb));
+    await this.watchdog.track(call<void>(`close ${this.path}`, (cb) => this.sftp.close(this.handle, cb)));
   }
 }
 
