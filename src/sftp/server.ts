@@ -17,7 +17,7 @@ import { keyProof } from './keys.js';
 import { sftpContext } from './context.js';
 import { SftpSession } from './session.js';
 import { AheadBudget } from './files.js';
-import { advertiseExtensions } from './version.js';
+import { advertiseExtensions } from './wire.js';
 
 /** How often login and idle deadlines are checked. */
 const SWEEP_MS = 500;
@@ -179,7 +179,7 @@ export class SftpServer {
       session.once('close', () => conn.channels--);
       session.on('sftp', (acceptSftp) => {
         const channel = acceptSftp();
-        advertiseExtensions(channel);
+        advertiseExtensions(channel, account.vfs.space !== undefined);
         const s = new SftpSession(channel, sftpContext(this.core, account, user, conn.ahead), () => (conn.deadline = this.idleDeadline()));
         conn.sessions.add(s);
         // The client's EOF ends the subsystem: answer with ours, which closes the channel.

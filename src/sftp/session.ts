@@ -11,6 +11,7 @@ import type { SftpContext } from './context.js';
 import type { FileReader, FileWriter } from './files.js';
 import { openDir, openFile, readDir, type Handle } from './open.js';
 import * as requests from './requests.js';
+import { extended } from './extended.js';
 
 /** Open handles per channel before OPEN is refused. */
 const MAX_HANDLES = 256;
@@ -238,9 +239,7 @@ export class SftpSession {
   }
 
   private async extended(id: number, name: string, data: Buffer): Promise<void> {
-    if (name !== 'posix-rename@openssh.com') throw new SftpError(STATUS.OP_UNSUPPORTED, `${name.slice(0, 40)} is not supported`);
-    const [from, to] = readStrings(data, 2);
-    this.ok(id, await requests.rename(this.ctx, from ?? '', to ?? '', true));
+    if (!(await extended(this.ctx, this.sftp, id, name, data))) this.ok(id);
   }
 
   /** The channel ended: uploads still open are thrown away, files released. */
@@ -261,18 +260,4 @@ async function release(handle: Handle): Promise<void> {
   if (handle.kind === 'read') handle.file.close();
   else if (handle.kind === 'write') await handle.file.abort().catch(() => undefined);
   else await handle.batches.return?.();
-}
-
-/** Reads `n` SSH strings (uint32 length + bytes) from an extension's data. */
-function readStrings(data: Buffer, n: number): string[] {
-  const out: string[] = [];
-  let p = 0;
-  for (let i = 0; i < n && p + 4 <= data.length; i++) {
-    const len = data.readUInt32BE(p);
-    if (p + 4 + len > data.length) throw new SftpError(STATUS.BAD_MESSAGE, 'malformed request');
-    out.push(data.toString('utf8', p + 4, p + 4 + len));
-    p += 4 + len;
-  }
-  if (out.length < n) throw new SftpError(STATUS.BAD_MESSAGE, 'malformed request');
-  return out;
 }

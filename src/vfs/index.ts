@@ -19,6 +19,8 @@ export type {
   VfsCapabilities,
   /** One entry's metadata, as stat and list return it. */
   VfsStat,
+  /** The space of the storage (statvfs), where a backend knows it. */
+  VfsSpace,
   /** How an upload opens its target: replace, create-new, append or offset. */
   WriteMode,
   /** An open file for a download: its metadata and content stream. */

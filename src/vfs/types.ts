@@ -89,6 +89,29 @@ export interface Vfs {
    * server sharing the storage keeps its uploads.
    */
   recover?(before: Date, dir?: string): Promise<number>;
+  /**
+   * Space of the file system holding `path`, where the backend knows it
+   * (SFTP's statvfs@openssh.com, `df` in OpenSSH's sftp); absent otherwise.
+   */
+  space?(path: string): Promise<VfsSpace>;
   /** Releases what the backend holds (worker threads, clients). */
   close?(): Promise<void>;
+}
+
+/** What {@link Vfs.space} tells: sizes in blocks of `blockSize` bytes, as statvfs(3) gives them. */
+export interface VfsSpace {
+  blockSize: number;
+  /** Blocks in all. */
+  blocks: number;
+  /** Free blocks. */
+  free: number;
+  /** Free blocks an unprivileged writer may use. */
+  available: number;
+  /** File nodes in all, and free. */
+  files: number;
+  freeFiles: number;
+  /** Longest name. */
+  nameMax: number;
+  /** True when the file system is mounted read-only. */
+  readOnly: boolean;
 }

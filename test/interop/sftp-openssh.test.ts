@@ -105,6 +105,27 @@ test('OpenSSH sftp: rename onto an existing file replaces it (posix-rename@opens
   assert.deepEqual([e.from, e.path, e.protocol], ['/new.txt', '/old.txt', 'sftp']);
 });
 
+test('OpenSSH sftp: df shows the space of the disk (statvfs@openssh.com); a memory root has no df', async (t) => {
+  const { srv, port } = await setupSmall(t);
+  const r = await sftpBatch(port, ALICE, ['df', 'df -i']);
+  assert.equal(r.code, 0, describe(r));
+  // `df`: Size Used Avail (Root) %Capacity in KiB; `df -i`: Inodes Used Avail (Root) %Capacity.
+  const rows = r.stdout
+    .toString()
+    .split('\n')
+    .filter((l) => /^\s*\d+\s+\d+\s+\d+\s+\d+\s+\d+%$/.test(l))
+    .map((l) => l.trim().split(/\s+/).map(Number));
+  assert.equal(rows.length, 2, describe(r));
+  const disk = await fs.statfs(srv.aliceHome);
+  const sizeKiB = (disk.blocks * disk.bsize) / 1024;
+  assert.ok(Math.abs((rows[0]?.[0] ?? 0) - sizeKiB) <= sizeKiB * 0.01, `size ${rows[0]?.[0]} KiB vs the disk's ${sizeKiB}`);
+  assert.equal(rows[1]?.[0], disk.files);
+  const mem = await startSftp(t, keys.host.key, { anonymous: { enabled: true, root: 'memory:' } });
+  const m = await sftpBatch(mem.port, { user: 'anonymous', password: 'x@y' }, ['df']);
+  assert.notEqual(m.code, 0);
+  assert.match(m.stderr, /does not support statvfs@openssh\.com/);
+});
+
 test('OpenSSH sftp: reput completes a partial upload byte-exact', async (t) => {
   const { srv, port, tmp } = await setupSmall(t);
   const data = bytes(3 * 1024 * 1024 + 12_345, 42);

@@ -210,4 +210,22 @@ export const DIR_CASES: readonly ContractCase[] = [
       await fails(vfs.setMtime('/nope', when), 'not-found');
     },
   ],
+
+  [
+    'space (optional): sane statvfs numbers for a directory and a file; a missing path is not-found',
+    async ({ vfs, fails, t }) => {
+      if (!vfs.space) {
+        t.skip('the backend has no space(): SFTP does not offer statvfs@openssh.com on it');
+        return;
+      }
+      await smallTree(vfs);
+      for (const p of ['/', '/sub', '/a.txt']) {
+        const s = await vfs.space(p);
+        assert.ok(s.blockSize > 0 && s.blocks > 0, `${p}: ${JSON.stringify(s)}`);
+        assert.ok(s.free <= s.blocks && s.available <= s.free, `${p}: ${JSON.stringify(s)}`);
+        assert.ok(s.freeFiles <= s.files && s.nameMax > 0, `${p}: ${JSON.stringify(s)}`);
+      }
+      await fails(vfs.space('/nope'), 'not-found');
+    },
+  ],
 ];

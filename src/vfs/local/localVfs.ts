@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { join, sep } from 'node:path';
 import type { Writable } from 'node:stream';
 import { VfsError, fromErrno } from '../errors.js';
-import type { ReadHandle, Upload, Vfs, VfsCapabilities, VfsStat, WriteMode } from '../types.js';
+import type { ReadHandle, Upload, Vfs, VfsCapabilities, VfsSpace, VfsStat, WriteMode } from '../types.js';
 import { Jail, TEMP_PREFIX } from './jail.js';
 import { FileSink } from './fileSink.js';
 import { sweepTempFiles, tempName } from './sweep.js';
@@ -294,5 +294,13 @@ export class LocalVfs implements Vfs {
   async setMtime(path: string, mtime: Date): Promise<void> {
     const real = await this.jail.existing(path);
     await wrap(() => fsp.utimes(real, mtime, mtime));
+  }
+
+  /** statfs(2) of the file system holding `path`. */
+  async space(path: string): Promise<VfsSpace> {
+    const real = await this.jail.existing(path);
+    const st = await wrap(() => fsp.statfs(real));
+    // Node's statfs gives no name length or mount flags: Linux's usual name limit; read-only is unknown (false).
+    return { blockSize: st.bsize, blocks: st.blocks, free: st.bfree, available: st.bavail, files: st.files, freeFiles: st.ffree, nameMax: 255, readOnly: false };
   }
 }
