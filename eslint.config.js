@@ -111,8 +111,8 @@ export default defineConfig([
   layer({
     name: 'server',
     files: ['src/server/**'],
-    dirs: ['**/vfs/local/**', '**/vfs/memory/**', '**/cli/**', '**/client/**', '**/host/**', '**/core/storage*'],
-    why: 'src/server (the FTP room) talks to storage through the Vfs interface only (no vfs/local, vfs/memory, core/storage) and does not depend on cli/, client/ or host/.',
+    dirs: ['**/vfs/local/**', '**/vfs/memory/**', '**/cli/**', '**/client/**', '**/host/**', '**/core/storage*', '**/sftp/**', '**/http/**'],
+    why: 'src/server (the FTP room) talks to storage through the Vfs interface only (no vfs/local, vfs/memory, core/storage) and does not depend on the other protocol rooms (sftp/, http/), cli/, client/ or host/.',
   }),
   layer({
     name: 'vfs',
@@ -149,14 +149,27 @@ export default defineConfig([
   layer({
     name: 'sftp',
     files: ['src/sftp/**'],
-    dirs: ['**/server/**', '**/client/**', '**/cli/**', '**/host/**', '**/vfs/local/**', '**/vfs/memory/**', '**/core/storage*'],
-    why: 'src/sftp is a protocol room: it talks to the core and the Vfs interface only, never to another protocol room (server/), storage backends, client/, cli/ or host/.',
+    dirs: ['**/server/**', '**/http/**', '**/client/**', '**/cli/**', '**/host/**', '**/vfs/local/**', '**/vfs/memory/**', '**/core/storage*'],
+    why: 'src/sftp is a protocol room: it talks to the core and the Vfs interface only, never to another protocol room (server/, http/), storage backends, client/, cli/ or host/.',
+  }),
+  layer({
+    name: 'http',
+    files: ['src/http/**'],
+    modules: NODE_FS,
+    dirs: ['**/server/**', '**/sftp/**', '**/client/**', '**/cli/**', '**/host/**', '**/vfs/local/**', '**/vfs/memory/**', '**/core/storage*'],
+    why: 'src/http (the web view) is a protocol room: it reads the archive through the Vfs only (never node:fs), and talks to the core, never to another protocol room (server/, sftp/), storage backends, client/, cli/ or host/.',
+  }),
+  layer({
+    name: 'admin',
+    files: ['src/admin/**'],
+    dirs: ['**/server/**', '**/sftp/**', '**/http/**', '**/client/**', '**/cli/**', '**/host/**', '**/vfs/local/**', '**/vfs/memory/**', '**/core/storage*'],
+    why: 'src/admin (the operator console) works on the core, the events and the shared state: it knows no protocol room; host/ hands it their sessions.',
   }),
   layer({
     name: 'core',
     files: ['src/core/**'],
-    dirs: ['**/server/**', '**/client/**', '**/cli/**', '**/host/**'],
-    why: 'src/core is what every protocol shares: it knows no protocol room (server/), nor client/, cli/ or host/.',
+    dirs: ['**/server/**', '**/sftp/**', '**/http/**', '**/client/**', '**/cli/**', '**/host/**'],
+    why: 'src/core is what every protocol shares: it knows no protocol room (server/, sftp/, http/), nor client/, cli/ or host/.',
   }),
   layer({
     name: 'host',

@@ -11,6 +11,7 @@ import type { Vfs } from '../vfs/types.js';
 import type { Account } from './account.js';
 import { userAccess, type Access } from './access.js';
 import { isAnonymousName, looksLikeEmail, UserStore } from './users.js';
+import { parseHours, withinHours } from '../config/hours.js';
 
 /** Anonymous access, when enabled. */
 export interface AnonymousArea {
@@ -57,14 +58,34 @@ export interface LoginServiceOptions {
   anonymous: AnonymousArea | null;
   /** Opens a user's home (cached by the caller). */
   openHome(user: UserConfig): Promise<Vfs>;
+  /** The time, for anonymous hours (default: the system clock). */
+  clock?: () => Date;
 }
 
 /** Decides logins for every protocol. */
 export class LoginService {
-  private readonly users: UserStore;
+  private users: UserStore;
 
-  constructor(private readonly o: LoginServiceOptions) {
+  constructor(private o: LoginServiceOptions) {
     this.users = new UserStore(o.config.users);
+  }
+
+  /** Takes the users and anonymous hours of a reloaded config; logins from now on use them. */
+  reload(config: WharfConfig): void {
+    this.o = { ...this.o, config };
+    this.users = new UserStore(config.users);
+  }
+
+  /**
+   * Outside the anonymous `hours`: the words that say when to come back;
+   * null inside them (or when no hours are set).
+   */
+  anonymousClosed(): string | null {
+    const cfg = this.o.config.anonymous;
+    const window = cfg?.hours === undefined ? null : parseHours(cfg.hours);
+    if (!cfg || !window) return null;
+    if (withinHours(window, cfg.timezone, (this.o.clock ?? (() => new Date()))())) return null;
+    return `Anonymous access is allowed only ${window.text} (${cfg.timezone}); please come back then.`;
   }
 
   /** True when `name` means anonymous and anonymous access is on. */
@@ -96,6 +117,8 @@ export class LoginService {
     const area = this.o.anonymous;
     const cfg = this.o.config.anonymous;
     if (!area || !cfg || !this.anonymousOver(req.protocol)) return this.failed(req, 'anonymous-disabled', 'This server does not allow anonymous logins.');
+    const closed = this.anonymousClosed();
+    if (closed) return { ok: false, reason: 'outside-hours', text: closed, delayMs: 0, banned: false, fatal: true };
     if (req.password === undefined) return this.failed(req, 'bad-credentials', 'Anonymous logins use a password (your e-mail address).');
     if (cfg.require_email && !looksLikeEmail(req.password)) return this.failed(req, 'email-required', 'Please use your e-mail address as the password.');
     const state = this.o.state;

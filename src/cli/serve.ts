@@ -58,17 +58,24 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-/** The one-line problem for a listener that could not start (or the error itself). */
-function listenProblem(config: WharfConfig, err: unknown): unknown {
-  const code = (err as NodeJS.ErrnoException).code;
-  const setting = (err as { setting?: string }).setting ?? 'server.port';
+/** The host and port a listener setting names. */
+function listenerAt(config: WharfConfig, setting: string): [string, number | undefined] {
   const where: Record<string, [string, number | undefined]> = {
     'server.port': [config.server.host, config.server.port],
     'tls.implicit_port': [config.server.host, config.tls?.implicit_port],
     'sftp.port': [config.sftp?.host ?? config.server.host, config.sftp?.port],
+    'http.port': [config.http?.host ?? config.server.host, config.http?.port],
+    'admin.port': [config.admin?.host ?? '127.0.0.1', config.admin?.port],
   };
-  const [host, port] = where[setting] ?? [config.server.host, config.server.port];
-  const hostSetting = setting === 'sftp.port' ? 'sftp.host' : 'server.host';
+  return where[setting] ?? [config.server.host, config.server.port];
+}
+
+/** The one-line problem for a listener that could not start (or the error itself). */
+function listenProblem(config: WharfConfig, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  const setting = (err as { setting?: string }).setting ?? 'server.port';
+  const [host, port] = listenerAt(config, setting);
+  const hostSetting = ['sftp.port', 'http.port', 'admin.port'].includes(setting) ? setting.replace('.port', '.host') : 'server.host';
   if (code === 'EADDRINUSE') return new ConfigError([`${setting}: ${host}:${port} is already in use`]);
   if (code === 'EACCES') return new ConfigError([`${setting}: permission denied to listen on ${host}:${port}`]);
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new ConfigError([`${hostSetting}: cannot listen on ${host}`]);
@@ -79,21 +86,26 @@ function listenProblem(config: WharfConfig, err: unknown): unknown {
 export async function serve(opts: ServeOptions): Promise<number> {
   const config = await serveConfig(opts);
   const logger = createLogger(config.log.level);
-  const server = new WharfServer(config, { logger });
+  const server = new WharfServer(config, { logger, reloadConfig: opts.config ? () => serveConfig(opts) : undefined });
   let addresses;
   try {
     addresses = await server.listen();
   } catch (err) {
     throw listenProblem(config, err);
   }
-  const { ftp, ftps, sftp } = addresses;
+  const { ftp, ftps, sftp, http, admin } = addresses;
   process.stdout.write(`wharf listening on ftp://${urlHost(ftp.host)}:${ftp.port}\n`);
   if (ftps) process.stdout.write(`wharf listening on ftps://${urlHost(ftps.host)}:${ftps.port}\n`);
   if (sftp) process.stdout.write(`wharf listening on sftp://${urlHost(sftp.host)}:${sftp.port}\n`);
+  if (http) process.stdout.write(`wharf listening on ${http.secure ? 'https' : 'http'}://${urlHost(http.host)}:${http.port}\n`);
+  if (admin) process.stdout.write(`wharf listening on admin ${admin.secure ? 'https' : 'http'}://${urlHost(admin.host)}:${admin.port}\n`);
+  // SIGHUP: with a config file, reload users, hooks, hours and the certificate; without one, the certificate.
   const reload = () => {
-    server.reloadTls().catch((err: unknown) => {
+    const done = opts.config ? server.reload() : server.reloadTls();
+    done.catch((err: unknown) => {
       const msg = err instanceof ConfigError ? err.problems.join('; ') : String(err);
-      logger.error({ event: 'tls-reload-failed', err: msg }, 'TLS reload failed; keeping the old certificate');
+      const event = (err as { tls?: boolean }).tls || !opts.config ? 'tls-reload-failed' : 'reload-failed';
+      logger.error({ event, err: msg }, `reload refused; the old config (and certificate) stay in force: ${msg}`);
     });
   };
   process.on('SIGHUP', reload);

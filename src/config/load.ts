@@ -39,7 +39,13 @@ export interface WharfConfig {
   anonymous?: NonNullable<RawConfig['anonymous']>;
   /** SFTP, when configured; `host` defaults to the server's. */
   sftp?: NonNullable<RawConfig['sftp']> & { host: string };
+  /** The web view, when configured; `host` defaults to the server's. */
+  http?: NonNullable<RawConfig['http']> & { host: string };
   users: UserConfig[];
+  /** The operator's console, when configured. */
+  admin?: NonNullable<RawConfig['admin']>;
+  /** `[[hooks]]`, with a relative program path made absolute. */
+  hooks: RawConfig['hooks'];
   log: RawConfig['log'];
 }
 
@@ -79,6 +85,9 @@ export function buildConfig(doc: unknown, baseDir: string): WharfConfig {
       authorizedKeys: u.authorized_keys,
     })),
     sftp: c.sftp && { ...c.sftp, host: c.sftp.host ?? c.server.host, host_keys: c.sftp.host_keys.map(abs) },
+    http: c.http && { ...c.http, host: c.http.host ?? c.server.host },
+    admin: c.admin,
+    hooks: c.hooks.map((h) => (h.command ? { ...h, command: h.command.map((a, i) => (i === 0 && a.includes('/') ? abs(a) : a)) } : h)),
     log: { ...c.log, transfer_log: c.log.transfer_log && abs(c.log.transfer_log) },
   };
 }

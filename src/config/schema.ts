@@ -4,6 +4,8 @@
  */
 import { z } from 'zod';
 import { isStorageObject, storageProblem, type StorageSpec } from './storage.js';
+import { parseHours, validTimeZone } from './hours.js';
+import { hookSchema } from './hooks.js';
 
 /** A root or home: a directory, a storage URL, or (from the library) a Vfs object. */
 const storage = z.union([
@@ -77,6 +79,11 @@ const anonymousSchema = z
     max_connections: z.number().int().min(1).default(50),
     require_email: z.boolean().default(false),
     max_rate: z.number().int().min(0).default(0),
+    hours: z
+      .string()
+      .refine((h) => parseHours(h) !== null, 'must be HH:MM-HH:MM, e.g. "18:00-08:00"')
+      .optional(),
+    timezone: z.string().refine(validTimeZone, 'must be a time zone such as "UTC" or "Europe/Paris"').default('UTC'),
   })
   .optional();
 
@@ -113,6 +120,24 @@ const sftpSchema = z
   })
   .optional();
 
+const httpSchema = z
+  .strictObject({
+    port: port.default(8080),
+    host: z.string().min(1).optional(),
+    tls: z.boolean().default(false),
+  })
+  .optional();
+
+const adminSchema = z
+  .strictObject({
+    port: port.default(9090),
+    host: z.string().min(1).default('127.0.0.1'),
+    token: z.string().regex(/^\$(scrypt)\$/, 'must be a hash from `wharf hash-password` (requests carry the password as a Bearer token)'),
+    metrics_public: z.boolean().default(false),
+    tls: z.boolean().default(false),
+  })
+  .optional();
+
 const logSchema = z
   .strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -128,9 +153,15 @@ export const configSchema = z
     anonymous: anonymousSchema,
     users: z.array(userSchema).default([]),
     sftp: sftpSchema,
+    http: httpSchema,
+    admin: adminSchema,
+    hooks: z.array(hookSchema).default([]),
     log: logSchema,
   })
   .superRefine((c, ctx) => {
+    if (c.http && !c.anonymous?.enabled) ctx.addIssue({ code: 'custom', path: ['http'], message: 'the web view serves the anonymous root: it needs [anonymous] enabled' });
+    if (c.http?.tls && !c.tls) ctx.addIssue({ code: 'custom', path: ['http', 'tls'], message: "HTTPS uses [tls]'s certificate: add a [tls] section with cert and key" });
+    if (c.admin?.tls && !c.tls) ctx.addIssue({ code: 'custom', path: ['admin', 'tls'], message: "HTTPS uses [tls]'s certificate: add a [tls] section with cert and key" });
     const names = new Set<string>();
     c.users.forEach((u, i) => {
       if (names.has(u.name)) ctx.addIssue({ code: 'custom', path: ['users', i, 'name'], message: `duplicate user "${u.name}"` });

@@ -5,8 +5,8 @@
  */
 import { EventEmitter } from 'node:events';
 
-/** The way in a session uses. */
-export type Protocol = 'ftp' | 'ftps' | 'sftp';
+/** The way in a session uses (`http` for the web view, over HTTP or HTTPS). */
+export type Protocol = 'ftp' | 'ftps' | 'sftp' | 'http';
 
 /** Which session an event belongs to. */
 export interface SessionRef {
@@ -27,7 +27,8 @@ export interface UserRef extends SessionRef {
 /** A connection refused before a session began. */
 export interface RefusedEvent {
   remote: string;
-  reason: 'banned' | 'total' | 'per-ip' | 'closing';
+  /** `anonymous-full`, `outside-hours`: a web view connection over the anonymous `max_connections`, or outside the anonymous `hours`. */
+  reason: 'banned' | 'total' | 'per-ip' | 'closing' | 'anonymous-full' | 'outside-hours';
 }
 
 /** A login. */
@@ -37,7 +38,7 @@ export interface LoginEvent extends UserRef {
 }
 
 /** Why a login failed. */
-export type LoginFailure = 'bad-credentials' | 'email-required' | 'anonymous-disabled' | 'anonymous-full' | 'home-unavailable' | 'tls-required';
+export type LoginFailure = 'bad-credentials' | 'email-required' | 'anonymous-disabled' | 'anonymous-full' | 'outside-hours' | 'home-unavailable' | 'tls-required';
 
 /** A failed login. */
 export interface LoginFailedEvent extends SessionRef {

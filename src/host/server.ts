@@ -13,12 +13,19 @@ import { MemoryState } from '../state/memory.js';
 import type { SharedState } from '../state/types.js';
 import { FtpServer } from '../server/server.js';
 import { loadHostKeys, SftpServer } from '../sftp/server.js';
+import { HttpServer } from '../http/server.js';
 import { TlsMaterial } from '../server/tls/material.js';
 import type { Core } from '../core/context.js';
 import { ServerEvents, type ServerEventMap } from '../events/events.js';
 import { silentLogger, type Logger } from '../events/log.js';
 import { StorageOpener } from '../core/storage.js';
 import { logEvents, xferlogEvents } from '../events/subscribers.js';
+import { HookRunner, subscribeHooks, type HookRunnerOptions } from '../events/hooks/index.js';
+import { ConfigError } from '../config/load.js';
+import { isLocalSpec } from '../config/storage.js';
+import { join } from 'node:path';
+import { AdminServer } from '../admin/server.js';
+import { combineSources, type SessionSource } from '../core/sessions.js';
 
 /** Where the server listens, once `listen()` resolved. */
 export interface ListeningAddresses {
@@ -27,6 +34,10 @@ export interface ListeningAddresses {
   ftps?: { host: string; port: number };
   /** SFTP, when `[sftp]` is set. */
   sftp?: { host: string; port: number };
+  /** The web view, when `[http]` is set (`secure`: HTTPS). */
+  http?: { host: string; port: number; secure: boolean };
+  /** The operator's console, when `[admin]` is set (`secure`: HTTPS). */
+  admin?: { host: string; port: number; secure: boolean };
 }
 
 /** Options beyond the config. */
@@ -35,6 +46,15 @@ export interface WharfServerOptions {
   logger?: Logger;
   /** Shared state (default: in memory, this process only). */
   state?: SharedState;
+  /** The time, for anonymous `hours` (default: the system clock; tests pass a fixed one). */
+  clock?: () => Date;
+  /**
+   * Reads the config again, for `reload()` (SIGHUP, `POST /api/reload`);
+   * `wharf serve` re-reads its file. Without it, reload is refused.
+   */
+  reloadConfig?: () => Promise<WharfConfig>;
+  /** Limits of the hook runner (concurrency, queue, first retry back-off). */
+  hooks?: Partial<Omit<HookRunnerOptions, 'log'>>;
 }
 
 /** A Wharf server: every protocol it speaks, on one core. */
@@ -45,16 +65,25 @@ export class WharfServer {
   private readonly state: SharedState;
   private ftp: FtpServer | null = null;
   private sftp: SftpServer | null = null;
+  private admin: AdminServer | null = null;
+  private http: HttpServer | null = null;
+  private tls: TlsMaterial | null = null;
   private core: (Core & { closing: boolean }) | null = null;
   private xferlog: { close(): Promise<void> } | null = null;
+  /** The `[[hooks]]` runner (after `listen`): its stats count runs, failures and drops. */
+  hooks: HookRunner | null = null;
+  private unhook: () => void = () => undefined;
+  /** The config in force: the one given, then the last one reloaded. */
+  private current: WharfConfig;
   private nextId = 1;
   /** Resolves with the number of crash leftovers removed at start. */
   recovered: Promise<number> = Promise.resolve(0);
 
   constructor(
     readonly config: WharfConfig,
-    options: WharfServerOptions = {},
+    private readonly options: WharfServerOptions = {},
   ) {
+    this.current = config;
     this.log = options.logger ?? silentLogger();
     const s = config.server;
     this.state =
@@ -87,9 +116,12 @@ export class WharfServer {
     const c = this.config;
     const anonymous = c.anonymous ? await this.openAnonymous() : null;
     const tls = c.tls ? await TlsMaterial.load(c.tls.cert, c.tls.key) : null;
+    this.tls = tls;
     const hostKeys = c.sftp ? await loadHostKeys(c.sftp.host_keys) : null;
     if (c.log.transfer_log) this.xferlog = xferlogEvents(this.events, c.log.transfer_log);
-    const auth = new LoginService({ config: c, state: this.state, events: this.events, anonymous, openHome: (u) => this.openHome(u) });
+    this.hooks = new HookRunner({ log: this.log, ...this.options.hooks });
+    this.unhook = subscribeHooks(this.events, c.hooks, this.hooks, (a, p) => this.localPath(a, p));
+    const auth = new LoginService({ config: c, state: this.state, events: this.events, anonymous, openHome: (u) => this.openHome(u), clock: this.options.clock });
     this.core = {
       config: c,
       log: this.log,
@@ -103,10 +135,18 @@ export class WharfServer {
     this.recovered = this.recover(new Date(), anonymous);
     this.ftp = new FtpServer(this.core, tls);
     if (hostKeys) this.sftp = new SftpServer(this.core, hostKeys);
+    if (c.http) this.http = new HttpServer(this.core, c.http.tls && tls ? tls.pem : null);
+    if (c.admin) this.admin = this.adminServer(c.admin, tls);
     try {
       await this.ftp.listen();
       await this.sftp?.listen().catch((err: unknown) => {
         throw Object.assign(err as Error, { setting: 'sftp.port' });
+      });
+      await this.http?.listen().catch((err: unknown) => {
+        throw Object.assign(err as Error, { setting: 'http.port' });
+      });
+      await this.admin?.listen().catch((err: unknown) => {
+        throw Object.assign(err as Error, { setting: 'admin.port' });
       });
     } catch (err) {
       // A listener that cannot start leaves nothing behind: the others, the xferlog, storage.
@@ -122,10 +162,14 @@ export class WharfServer {
     const a = this.ftp.address;
     const i = this.ftp.implicitAddress;
     const s = this.sftp?.address;
+    const h = this.http?.address;
+    const m = this.admin?.address;
     return {
       ftp: { host: a.address, port: a.port },
       ...(i ? { ftps: { host: i.address, port: i.port } } : {}),
       ...(s ? { sftp: { host: s.address, port: s.port } } : {}),
+      ...(h ? { http: { host: h.address, port: h.port, secure: this.http?.secure === true } } : {}),
+      ...(m ? { admin: { host: m.address, port: m.port, secure: this.admin?.secure === true } } : {}),
     };
   }
 
@@ -135,19 +179,74 @@ export class WharfServer {
     return this.ftp;
   }
 
+  /**
+   * Reloads what may change without dropping sessions: users (passwords,
+   * homes, permissions, keys), hooks, anonymous hours, and the TLS
+   * certificate. An invalid new config is refused (ConfigError) and the old
+   * one stays in force. Resolves with what changed and what needs a restart.
+   */
+  async reload(): Promise<{ reloaded: string[]; restartNeeded: string[] }> {
+    if (!this.options.reloadConfig) throw new ConfigError(['reload: this server was not started from a config file']);
+    if (!this.core) throw new ConfigError(['reload: the server is not listening']);
+    const next = await this.options.reloadConfig();
+    const old = this.current;
+    if (this.tls) {
+      await this.reloadTls().catch((err: unknown) => {
+        throw Object.assign(err as Error, { tls: true });
+      });
+    }
+    this.core.auth.reload(next);
+    this.unhook();
+    this.unhook = this.hooks ? subscribeHooks(this.events, next.hooks, this.hooks, (a, p) => this.localPath(a, p)) : () => undefined;
+    this.current = next;
+    const restartNeeded = (['server', 'sftp', 'http', 'admin', 'log', 'tls'] as const).filter((k) => JSON.stringify(old[k]) !== JSON.stringify(next[k]));
+    const anon = (c: WharfConfig): string => JSON.stringify({ ...c.anonymous, hours: undefined, timezone: undefined });
+    if (anon(old) !== anon(next)) restartNeeded.push('anonymous' as never);
+    this.log.info({ event: 'reload', restartNeeded }, restartNeeded.length ? `reloaded; a restart is needed for: ${restartNeeded.join(', ')}` : 'reloaded');
+    return { reloaded: ['users', 'hooks', 'anonymous.hours', ...(this.tls ? ['tls certificate'] : [])], restartNeeded };
+  }
+
   /** Re-reads the TLS certificate and key (SIGHUP); new sessions use them. */
   async reloadTls(): Promise<void> {
     await this.ftp?.reloadTls();
+    if (this.tls) this.http?.reloadTls(this.tls.pem);
   }
 
   /** Stops listening, lets transfers finish for `graceSeconds`, ends every session, releases every handle. */
   async close(graceSeconds = this.config.server.shutdown_grace): Promise<void> {
     if (this.core) this.core.closing = true;
-    await Promise.all([this.ftp?.close(graceSeconds), this.sftp?.close()]);
+    await Promise.all([this.ftp?.close(graceSeconds), this.sftp?.close(), this.http?.close(graceSeconds), this.admin?.close()]);
     await this.recovered.catch(() => 0);
     await this.xferlog?.close();
+    this.unhook();
+    await this.hooks?.close(graceSeconds * 1000);
     await this.storage.close();
     await this.state.close();
+  }
+
+  /** The admin listener on the sessions of every protocol room. */
+  private adminServer(settings: NonNullable<WharfConfig['admin']>, tls: TlsMaterial | null): AdminServer {
+    const rooms: SessionSource[] = [];
+    const ftp = this.ftp;
+    if (ftp) rooms.push({ sessions: () => ftp.liveSessions(), disconnect: (id, reason) => ftp.disconnect(id, reason) });
+    const sftp = this.sftp;
+    if (sftp) rooms.push({ sessions: () => sftp.liveSessions(), disconnect: (id) => sftp.disconnect(id) });
+    const http = this.http;
+    if (http) rooms.push({ sessions: () => http.liveSessions(), disconnect: (id) => http.disconnect(id) });
+    const sources = {
+      sessions: combineSources(rooms),
+      replies: () => ftp?.replyCounts ?? [],
+      passivePorts: () => ftp?.passivePortsInUse ?? 0,
+      hooks: () => this.hooks?.stats ?? null,
+      reload: () => this.reload(),
+    };
+    return new AdminServer(this.core as Core, settings, sources, settings.tls && tls ? tls.pem : null);
+  }
+
+  /** Where a virtual path is on this machine's disk, for hooks' WHARF_LOCAL_PATH (local storage only). */
+  private localPath(account: { user: string; anonymous: boolean }, path: string): string | undefined {
+    const root = account.anonymous ? this.config.anonymous?.root : this.config.users.find((u) => u.name === account.user)?.home;
+    return root !== undefined && isLocalSpec(root) ? join(root, path) : undefined;
   }
 
   private openHome(user: UserConfig): Promise<Vfs> {

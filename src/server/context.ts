@@ -10,7 +10,7 @@ import type { Logger } from '../events/log.js';
 import type { PassivePool } from './data/passivePool.js';
 import type { CommandSpec } from './session/types.js';
 import type { TlsMaterial } from './tls/material.js';
-import type { MessageCache } from './commands/message.js';
+import type { MessageCache } from '../core/message.js';
 
 export type { AnonymousArea };
 
@@ -29,4 +29,6 @@ export interface ServerContext {
   readonly tls: TlsMaterial | null;
   /** True once shutdown has begun. */
   readonly closing: boolean;
+  /** Replies sent, by class (index 1 to 5), for the metrics. */
+  readonly replies: number[];
 }

@@ -11,10 +11,11 @@ import type { Logger } from '../events/log.js';
 import { reply } from '../protocol/reply.js';
 import { normalizeAddress } from '../protocol/address.js';
 import { buildCommandTable } from './commands/table.js';
-import { MessageCache } from './commands/message.js';
+import { MessageCache } from '../core/message.js';
 import { logout } from './commands/auth.js';
 import type { ServerContext } from './context.js';
 import { PassivePool } from './data/passivePool.js';
+import type { SessionInfo } from '../core/sessions.js';
 import { FtpSession } from './session/session.js';
 import { sessionRef } from './session/ref.js';
 import { TlsMaterial } from './tls/material.js';
@@ -50,6 +51,7 @@ export class FtpServer {
       messages: new MessageCache(),
       passivePool: new PassivePool(core.config.server.passive_ports),
       commands: buildCommandTable(tls ? tlsCommands : []),
+      replies: [0, 0, 0, 0, 0, 0],
       get closing() {
         return core.closing;
       },
@@ -84,6 +86,32 @@ export class FtpServer {
       unsentReplyBytes: s.socket.writableLength,
       transfer: s.transfer !== null,
     }));
+  }
+
+  /** The sessions, as the admin console lists them. */
+  liveSessions(): SessionInfo[] {
+    const now = Date.now();
+    return [...this.sessions].map((s) => s.info(now));
+  }
+
+  /** Ends session `id` with a 421 (its transfer is aborted: an upload is discarded); false when there is none. */
+  disconnect(id: number, reason: string): boolean {
+    for (const s of this.sessions) {
+      if (s.id !== id) continue;
+      s.terminate(reason);
+      return true;
+    }
+    return false;
+  }
+
+  /** Replies sent, by class (index 1 to 5). */
+  get replyCounts(): readonly number[] {
+    return this.ctx.replies;
+  }
+
+  /** Passive data listeners open now. */
+  get passivePortsInUse(): number {
+    return this.ctx.passivePool.inUse;
   }
 
   /** Number of open control connections. */

@@ -62,11 +62,16 @@ export class FileReader {
   /** A read error of the open stream: the client gets a failure, never an early EOF. */
   private failure: Error | null = null;
 
+  /** The file's size when it was opened (for the admin console). */
+  readonly size: number | null;
+
   constructor(
     private readonly vfs: Vfs,
     readonly path: string,
     private first: ReadHandle | null,
-  ) {}
+  ) {
+    this.size = first?.stat.size ?? null;
+  }
 
   /** The file's metadata when it was opened. */
   get stat(): VfsStat | null {

@@ -18,6 +18,7 @@ import { sftpContext } from './context.js';
 import { SftpSession } from './session.js';
 import { AheadBudget } from './files.js';
 import { advertiseExtensions } from './wire.js';
+import type { LiveTransfer, SessionInfo } from '../core/sessions.js';
 
 /** How often login and idle deadlines are checked. */
 const SWEEP_MS = 500;
@@ -37,6 +38,8 @@ interface Conn {
   channels: number;
   /** Out-of-order upload data held, for all its channels together. */
   ahead: AheadBudget;
+  /** Epoch milliseconds of the connection. */
+  connectedAt: number;
 }
 
 /** Reads and checks the host keys; a problem is a ConfigError naming the setting. */
@@ -77,6 +80,40 @@ export class SftpServer {
     const a = this.listener?.address();
     if (!a || typeof a === 'string') throw new Error('sftp is not listening');
     return a;
+  }
+
+  /** The connections, as the admin console lists them (SFTP has no current directory: `/`). */
+  liveSessions(): SessionInfo[] {
+    const now = Date.now();
+    const idleTimeout = this.core.config.server.idle_timeout;
+    return [...this.conns].map((c) => {
+      let transfer: LiveTransfer | null = null;
+      for (const s of c.sessions) transfer ??= s.liveTransfer();
+      const busy = [...c.sessions].some((s) => s.busy);
+      const idle = !c.account ? (now - c.connectedAt) / 1000 : busy ? 0 : idleTimeout - (c.deadline - now) / 1000;
+      return {
+        id: c.ref.session,
+        user: c.account?.name ?? null,
+        anonymous: c.account?.anonymous ?? false,
+        address: c.ref.remote,
+        protocol: 'sftp' as const,
+        secure: true,
+        cwd: '/',
+        connectedAt: c.connectedAt,
+        idleSeconds: Math.max(0, Math.round(idle)),
+        transfer,
+      };
+    });
+  }
+
+  /** Closes connection `id` (open uploads are discarded); false when there is none. */
+  disconnect(id: number): boolean {
+    for (const c of this.conns) {
+      if (c.ref.session !== id) continue;
+      c.client.end();
+      return true;
+    }
+    return false;
   }
 
   /** Starts listening on `[sftp]`'s host and port. */
@@ -129,6 +166,7 @@ export class SftpServer {
       sessions: new Set(),
       channels: 0,
       ahead: new AheadBudget(),
+      connectedAt: Date.now(),
     };
     this.conns.add(conn);
     this.core.events.emit('connect', conn.ref);

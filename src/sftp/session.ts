@@ -6,6 +6,7 @@
  */
 import type { Attributes, SFTPWrapper } from 'ssh2';
 import type { TransferStartEvent } from '../events/events.js';
+import type { LiveTransfer } from '../core/sessions.js';
 import { denied, SftpError, STATUS, toAttrs, toNames, toStatus } from './attrs.js';
 import type { SftpContext } from './context.js';
 import type { FileReader, FileWriter } from './files.js';
@@ -27,6 +28,8 @@ interface Open {
 /** Serves one SFTP channel for a logged-in account. */
 export class SftpSession {
   private readonly handles = new Map<number, Open>();
+  /** Wakes the requests waiting for the rate limit (the channel closed). */
+  private readonly sleepers = new Set<() => void>();
   private nextHandle = 1;
   private closed = false;
 
@@ -51,6 +54,18 @@ export class SftpSession {
    */
   get busy(): boolean {
     return this.inFlight > 0;
+  }
+
+  /** The first file transfer open on this channel, for the admin console. */
+  liveTransfer(): LiveTransfer | null {
+    for (const o of this.handles.values()) {
+      if (!o.transfer || o.handle.kind === 'dir') continue;
+      const { start } = o.transfer;
+      const bytes = o.handle.kind === 'read' ? o.handle.file.bytes : o.handle.file.size - start.offset;
+      const size = o.handle.kind === 'read' ? o.handle.file.size : null;
+      return { path: start.path, direction: start.direction, bytes, size };
+    }
+    return null;
   }
 
   private bind(): void {
@@ -172,7 +187,17 @@ export class SftpSession {
     if (rate <= 0 || !open.transfer) return;
     open.transfer.paced = (open.transfer.paced ?? 0) + n;
     const due = (open.transfer.paced / rate) * 1000 - (performance.now() - open.transfer.began);
-    if (due > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(due, 10_000)));
+    if (due <= 0 || this.closed) return;
+    // The wait ends early when the channel closes, so no timer outlives the session.
+    await new Promise<void>((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, Math.min(due, 10_000));
+      this.sleepers.add(wake);
+    });
   }
 
   private async onDir(id: number, h: Buffer): Promise<void> {
@@ -246,6 +271,7 @@ export class SftpSession {
   async end(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const wake of [...this.sleepers]) wake();
     const open = [...this.handles.values()];
     this.handles.clear();
     for (const o of open) {

@@ -23,9 +23,11 @@ export function logout(session: Session): void {
   session.restOffset = 0;
 }
 
-function user({ session, arg }: CommandContext): Reply {
+function user({ session, arg }: CommandContext): Reply | void {
   if (session.login.kind === 'logged-in') return reply(530, "Can't change to another user.");
   const anonymous = isAnonymousName(arg);
+  const closed = anonymous ? session.server.core.auth.anonymousClosed() : null;
+  if (closed && session.server.core.auth.anonymousAllowed(arg, sessionRef(session).protocol)) return closeWith(session, closed);
   if (anonymous && !session.server.core.auth.anonymousAllowed(arg, sessionRef(session).protocol)) {
     session.login = { kind: 'greeted' };
     return reply(530, 'This server does not allow anonymous logins.');
@@ -68,7 +70,7 @@ async function pass({ session, arg }: CommandContext): Promise<Reply | void> {
     return loggedIn(session, account, account.anonymous ? 'Anonymous access granted, restrictions apply.' : 'Login successful.');
   }
   session.login = { kind: 'greeted' };
-  if (result.reason === 'anonymous-full' || result.banned) return closeWith(session, result.text);
+  if (result.reason === 'anonymous-full' || result.reason === 'outside-hours' || result.banned) return closeWith(session, result.text);
   if (result.reason === 'home-unavailable') return reply(530, result.text);
   session.loginFailures++;
   if (result.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, result.delayMs));

@@ -10,7 +10,7 @@ import { FtpReplyError } from '../../errors/index.js';
 import { VfsError } from '../../vfs/errors.js';
 import { baseName, joinPath } from '../../vfs/path.js';
 import type { Upload, WriteMode } from '../../vfs/types.js';
-import { Throttle } from '../data/throttle.js';
+import { Throttle } from '../../core/throttle.js';
 import { pipeAbortable } from '../data/abort.js';
 import type { AuthedContext, CommandSpec } from '../session/types.js';
 import { runTransfer } from '../data/transfer.js';
@@ -69,12 +69,15 @@ async function retr(ctx: AuthedContext): Promise<Reply> {
     opening: `Opening ${modeName(ctx)} mode data connection for ${baseName(path)} (${file.stat.size} bytes).`,
     path,
     offset,
+    size: Math.max(0, file.stat.size - offset),
     direction: 'o',
     run: (data, abort, count) => {
       // Byte for byte and unthrottled: the backend's copy loop with reused buffers.
       if (stages.length === 0 && file.copyTo) return file.copyTo(data, { onChunk: count, onCancel: (fn) => abort.on(fn) });
       const source = file.stream;
-      source.on('data', (c: Buffer) => count(c.length));
+      // In binary mode the only stage is the throttle: count what it lets through, not what was read ahead.
+      const last = stages.at(-1);
+      (last && ctx.session.type === 'I' ? last : source).on('data', (c: Buffer) => count(c.length));
       return pipeAbortable([source, ...stages, data], abort);
     },
     discard: async () => file.close(),

@@ -8,6 +8,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 /** Allocates passive listeners within a port range (or ephemeral ports). */
 export class PassivePool {
   private next: number;
+  /** Passive listeners open now (for the metrics). */
+  inUse = 0;
 
   /** @param range inclusive port range, or undefined for ephemeral ports */
   constructor(private readonly range: readonly [number, number] | undefined) {
@@ -41,6 +43,8 @@ export class PassivePool {
       server.listen({ host, port, exclusive: true, backlog: 4 }, () => {
         server.off('error', reject);
         server.on('error', () => undefined);
+        this.inUse++;
+        server.once('close', () => this.inUse--);
         resolve(server);
       });
     });

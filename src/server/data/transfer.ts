@@ -10,7 +10,7 @@ import { reply, type Reply } from '../../protocol/reply.js';
 import { VfsError } from '../../vfs/errors.js';
 import type { TransferStartEvent } from '../../events/events.js';
 import { DataConnectionError } from './channel.js';
-import type { AuthedContext } from '../session/types.js';
+import type { ActiveTransfer, AuthedContext } from '../session/types.js';
 import { userRef } from '../session/ref.js';
 import { dataTlsRequired } from '../tls/commands.js';
 import { DataTlsError, secureDataConnection } from '../tls/data.js';
@@ -27,6 +27,8 @@ export interface TransferJob {
   path?: string;
   /** Where a file transfer starts (REST). */
   offset?: number;
+  /** Bytes a download will move, when known (for the admin console). */
+  size?: number;
   direction: 'o' | 'i';
   /** Moves the bytes; `count` is called with each chunk's size. */
   run(data: Duplex, abort: TransferAbort, count: (n: number) => void): Promise<void>;
@@ -87,11 +89,7 @@ export async function runTransfer(ctx: AuthedContext, job: TransferJob): Promise
   const add = (n: number) => (bytes += n);
   const count = start ? progressCounter(ctx, start, add) : add;
   session.abortedTransfer = false;
-  session.transfer = {
-    abort: () => controller.abort(),
-    bytes: () => bytes,
-    description: `${job.direction === 'o' ? 'sending' : 'receiving'} ${job.path ?? 'a listing'}`,
-  };
+  session.transfer = activeTransfer(job, controller, () => bytes);
   session.armTimer();
   let data: Duplex | null = null;
   let result: Reply;
@@ -160,6 +158,18 @@ function startEvent(ctx: AuthedContext, job: TransferJob): TransferStartEvent | 
   };
   ctx.session.server.core.events.emit('transfer-start', e);
   return e;
+}
+
+/** What STAT and the admin console see of a running transfer. */
+function activeTransfer(job: TransferJob, controller: TransferAbort, bytes: () => number): ActiveTransfer {
+  return {
+    abort: () => controller.abort(),
+    bytes,
+    description: `${job.direction === 'o' ? 'sending' : 'receiving'} ${job.path ?? 'a listing'}`,
+    path: job.path ?? null,
+    direction: job.direction === 'o' ? 'download' : 'upload',
+    size: job.size ?? null,
+  };
 }
 
 /** Emits the end of a file transfer. */

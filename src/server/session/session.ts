@@ -13,6 +13,7 @@ import { DataChannel } from '../data/channel.js';
 import type { ServerContext } from '../context.js';
 import { dispatch } from './dispatch.js';
 import { isAuthLine } from '../tls/commands.js';
+import type { SessionInfo } from '../../core/sessions.js';
 import type { ActiveTransfer, LoginState, Session, SessionTls } from './types.js';
 
 const MAX_QUEUE = 64;
@@ -133,7 +134,35 @@ export class FtpSession implements Session {
 
   send(r: Reply): void {
     if (this.closed || this.socket.destroyed) return;
+    this.countReply(r.code);
     this.socket.write(formatReply(r));
+  }
+
+  private countReply(code: number): void {
+    const replies = this.server.replies;
+    const c = (code / 100) | 0;
+    replies[c] = (replies[c] ?? 0) + 1;
+  }
+
+  /** The session as the admin console lists it. */
+  info(now: number): SessionInfo {
+    const cfg = this.server.config.server;
+    const account = this.login.kind === 'logged-in' ? this.login.account : null;
+    const connectedAt = this.loginDeadline - cfg.login_timeout * 1000;
+    const t = this.current;
+    const idle = this.idleDeadline > 0 ? cfg.idle_timeout - (this.idleDeadline - now) / 1000 : account || t ? 0 : (now - connectedAt) / 1000;
+    return {
+      id: this.id,
+      user: account?.name ?? null,
+      anonymous: account?.anonymous ?? false,
+      address: this.remoteAddress,
+      protocol: this.tls ? 'ftps' : 'ftp',
+      secure: this.tls !== null,
+      cwd: this.cwd,
+      connectedAt,
+      idleSeconds: Math.max(0, Math.round(idle)),
+      transfer: t ? { path: t.path, direction: t.direction, bytes: t.bytes(), size: t.size } : null,
+    };
   }
 
   async sendLines(head: string, body: AsyncIterable<string>): Promise<void> {
@@ -148,6 +177,7 @@ export class FtpSession implements Session {
   sendAndFlush(r: Reply): Promise<void> {
     return new Promise((resolve) => {
       if (this.closed || this.socket.destroyed) return resolve();
+      this.countReply(r.code);
       this.socket.write(formatReply(r), () => resolve());
     });
   }

@@ -30,6 +30,11 @@ export interface ActiveTransfer {
   /** Bytes moved so far (for STAT). */
   bytes(): number;
   description: string;
+  /** The file's virtual path; null for a listing. */
+  path: string | null;
+  direction: 'upload' | 'download';
+  /** Bytes it will move, when known. */
+  size: number | null;
 }
 
 /** Everything a handler may read or change in the session. */

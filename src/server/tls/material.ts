@@ -6,10 +6,9 @@
  * that its own control connection, or a sibling control connection of the
  * same client and account, established (see issuers.ts).
  */
-import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { ConfigError } from '../../config/load.js';
+import { loadTlsPem, type TlsPem } from '../../core/tls.js';
 import { TicketIssuers, type TlsOwner } from './issuers.js';
 
 /** The PEM material and the TLS settings derived from it. */
@@ -22,27 +21,15 @@ export class TlsMaterial {
     private key: Buffer,
   ) {}
 
-  /** Reads and checks the files; throws ConfigError naming the setting. */
+  /** Reads and checks the files (core/tls.ts); throws ConfigError naming the setting. */
   static async load(certPath: string, keyPath: string): Promise<TlsMaterial> {
-    const read = async (path: string, setting: string) => {
-      try {
-        return await readFile(path);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        throw new ConfigError([`${setting}: ${path} ${code === 'ENOENT' ? 'does not exist' : 'is not readable'}`]);
-      }
-    };
-    const [cert, key] = await Promise.all([read(certPath, 'tls.cert'), read(keyPath, 'tls.key')]);
-    const m = new TlsMaterial(cert, key);
-    try {
-      m.build(randomBytes(48));
-    } catch (err) {
-      const msg = (err as Error).message;
-      if (/key values mismatch/i.test(msg)) throw new ConfigError([`tls.key: ${keyPath} does not match the certificate in ${certPath}`]);
-      if (/no start line|PEM|bad base64|asn1|DECODER/i.test(msg)) throw new ConfigError([`tls.cert/tls.key: ${certPath} or ${keyPath} is not a valid PEM certificate/key`]);
-      throw new ConfigError([`tls: cannot use ${certPath} and ${keyPath}: ${msg}`]);
-    }
-    return m;
+    const pem = await loadTlsPem(certPath, keyPath);
+    return new TlsMaterial(pem.cert, pem.key);
+  }
+
+  /** The certificate and key in use (for the other TLS listeners). */
+  get pem(): TlsPem {
+    return { cert: this.cert, key: this.key };
   }
 
   /** Replaces the material with a newly loaded one (SIGHUP). */

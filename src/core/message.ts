@@ -1,11 +1,12 @@
 /**
  * The `.message` files of anonymous archives: shown in the reply to a CWD
- * into their directory, and after login for the root. Looked up at most
+ * into their directory and after login for the root (FTP), and above a
+ * directory page (the web view). Shared by the protocols. Looked up at most
  * every few seconds per directory: logins and CWDs are frequent, the files
  * rarely change.
  */
-import type { Vfs } from '../../vfs/types.js';
-import { joinPath } from '../../vfs/path.js';
+import type { Vfs } from '../vfs/types.js';
+import { joinPath } from '../vfs/path.js';
 
 const MAX_MESSAGE = 4096;
 const TTL_MS = 5000;
