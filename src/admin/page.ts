@@ -8,7 +8,7 @@
  * snapshots with textContent. Without JavaScript (a terminal browser) the
  * headings and a pointer to `/api/status` remain. Built once, then cached.
  */
-import { createHash } from 'node:crypto';
+import { cspHash } from '../core/csp.js';
 import { SCRIPT } from './page-script.js';
 import { STYLE } from './page-style.js';
 
@@ -16,11 +16,6 @@ import { STYLE } from './page-style.js';
 export interface StatusPage {
   html: string;
   csp: string;
-}
-
-/** `'sha256-...'`: the CSP source for an inline element with this exact text. */
-function hashSource(text: string): string {
-  return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 }
 
 /** A table with a heading row, an empty body the script fills, and its empty-state note (its text set by the script, so no browser without it shows a false one). */
@@ -85,8 +80,8 @@ function build(): StatusPage {
     `<title>Wharf status</title>\n<style>${STYLE}</style>\n</head>\n<body>\n${body()}\n<script>${SCRIPT}</script>\n</body>\n</html>\n`;
   const csp = [
     "default-src 'none'",
-    `script-src ${hashSource(SCRIPT)}`,
-    `style-src ${hashSource(STYLE)}`,
+    `script-src ${cspHash(SCRIPT)}`,
+    `style-src ${cspHash(STYLE)}`,
     "connect-src 'self'",
     "img-src 'self' data:",
     "base-uri 'none'",

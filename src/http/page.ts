@@ -7,7 +7,7 @@
  * the page needs nothing from anywhere else. The script only adds sorting
  * by name, size or date (directories stay first) without a reload.
  */
-import { createHash } from 'node:crypto';
+import { cspHash } from '../core/csp.js';
 import { encodeName } from './paths.js';
 
 /** One row of a directory page. */
@@ -105,8 +105,6 @@ const SCRIPT = `
 })();
 `;
 
-const hash = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
-
 /**
  * The Content-Security-Policy of directory pages: nothing may load, run or
  * be submitted but the page's own style and script (by hash). The icon is
@@ -114,8 +112,8 @@ const hash = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf
  */
 export const PAGE_CSP = [
   "default-src 'none'",
-  `style-src ${hash(STYLE)}`,
-  `script-src ${hash(SCRIPT)}`,
+  `style-src ${cspHash(STYLE)}`,
+  `script-src ${cspHash(SCRIPT)}`,
   'img-src data:',
   "base-uri 'none'",
   "form-action 'none'",

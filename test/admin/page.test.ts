@@ -15,14 +15,14 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { launchChromium, recordViolations, violations, watch } from '../helpers/browser.js';
 import { bytes, curl, describe, type RunResult } from '../helpers/clients.js';
 import { secretHash, startServer, type TestServer } from '../helpers/server.js';
 import { RawSession } from '../helpers/raw.js';
 import { statusPage } from '../../src/admin/page.js';
 
 /** Debian's Chromium; a missing browser fails the test. */
-const CHROMIUM = '/usr/bin/chromium';
 const AUTH = { Authorization: 'Bearer secret' };
 const SCREENSHOTS = process.env.WHARF_SCREENSHOTS === '1';
 /** docs/screenshots of the repository (this file runs from dist/test/admin). */
@@ -58,34 +58,9 @@ test('the CSP allows exactly the inline style and script, by their sha256 hashes
 // One browser for the file, started before any test server: the servers' leak checks then see only what each test opens.
 let browser: Browser;
 before(async () => {
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], timeout: 60_000 });
+  browser = await launchChromium();
 });
 after(() => browser.close());
-
-/** Console errors and warnings, page errors, failed requests and error statuses seen by a page. */
-function watch(page: Page): { problems(allowed?: RegExp): string[] } {
-  const found: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') found.push(`console ${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => found.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => found.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
-  page.on('response', (r) => {
-    if (r.status() >= 400) found.push(`HTTP ${r.status()}: ${r.url()}`);
-  });
-  return { problems: (allowed) => found.filter((p) => !allowed?.test(p)) };
-}
-
-/** Records securitypolicyviolation events in the page (init scripts run outside the page's CSP). */
-async function recordViolations(page: Page): Promise<void> {
-  await page.addInitScript(() => {
-    const w = window as unknown as { cspViolations: string[] };
-    w.cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (e) => w.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
-  });
-}
-
-const violations = (page: Page): Promise<string[]> => page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations);
 
 /** A server with `[admin]` (token: the password "secret") and overrides; closed after the test. */
 async function adminServer(t: TestContext, overrides: Record<string, unknown> = {}): Promise<{ srv: TestServer; url: string }> {

@@ -9,47 +9,27 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium, recordViolations, violations, watch } from '../helpers/browser.js';
 import { bytes, makeTree, sha256 } from '../helpers/clients.js';
 import { startWeb } from '../helpers/http.js';
 
 /** Debian's Chromium; a missing browser fails the test. */
-const CHROMIUM = '/usr/bin/chromium';
 
 // One browser for the file, started before any test server: the servers' leak checks then see only what each test opens.
 let browser: Browser;
 before(async () => {
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], timeout: 60_000 });
+  browser = await launchChromium();
 });
 after(() => browser.close());
 
-/** Console errors and warnings, page errors, failed requests and error statuses seen by a page (downloads aside). */
-function watch(page: Page): { problems(): string[] } {
-  const found: string[] = [];
+/** Problems a page shows, but the net::ERR_ABORTED of a link that became a download. */
+function watchPage(page: Page): { problems(): string[] } {
   const downloads = new Set<string>();
   page.on('download', (d) => downloads.add(d.url()));
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') found.push(`console ${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => found.push(`page error: ${e.message}`));
-  // A link that becomes a download ends its navigation with net::ERR_ABORTED: that is not a failure.
-  page.on('requestfailed', (r) => found.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
-  page.on('response', (r) => {
-    if (r.status() >= 400) found.push(`HTTP ${r.status()}: ${r.url()}`);
-  });
-  return { problems: () => found.filter((p) => ![...downloads].some((u) => p === `request failed: ${u} net::ERR_ABORTED`)) };
+  const w = watch(page, (p) => [...downloads].some((u) => p === `request failed: ${u} net::ERR_ABORTED`));
+  return { problems: () => w.problems() };
 }
-
-/** Records securitypolicyviolation events in the page (init scripts run outside the page's CSP). */
-async function recordViolations(page: Page): Promise<void> {
-  await page.addInitScript(() => {
-    const w = window as unknown as { cspViolations: string[] };
-    w.cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (e) => w.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
-  });
-}
-
-const violations = (page: Page) => page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations);
 
 /** The names in the page's table, in order (directories end with /). */
 const rowNames = (page: Page) =>
@@ -76,7 +56,7 @@ test('Chromium: root page, a link into a directory, sort by size and name, a dow
 
 async function browse(context: BrowserContext, url: string, tmp: string, payload: Buffer): Promise<void> {
   const page = await context.newPage();
-  const watched = watch(page);
+  const watched = watchPage(page);
   await recordViolations(page);
 
   await page.goto(`${url}/`);
@@ -126,7 +106,7 @@ test('Chromium: the page fits a phone screen and keeps its CSP (no inline style 
 
 async function phone(context: BrowserContext, url: string): Promise<void> {
   const page = await context.newPage();
-  const watched = watch(page);
+  const watched = watchPage(page);
   await recordViolations(page);
   await page.goto(`${url}/pub/`);
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
