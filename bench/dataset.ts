@@ -6,11 +6,11 @@
  * writable by the ftp user (vsftpd insists).
  */
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, open, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Options } from './options.js';
-import type { CertFiles, DatasetPaths } from './servers/types.js';
+import type { CertFiles, DatasetPaths, SshFiles } from './servers/types.js';
 
 const execFileP = promisify(execFile);
 
@@ -29,6 +29,8 @@ export interface Dataset extends DatasetPaths {
   /** The temp directory holding root, certificates and scratch. */
   base: string;
   cert: CertFiles;
+  /** Keys for the SFTP servers and client; absent when they could not be made (no ssh-keygen). */
+  ssh?: SshFiles;
 }
 
 /** Writes `size` bytes of fixed pseudo-random data, 1 MiB at a time. */
@@ -83,7 +85,34 @@ export async function makeDataset(opts: Options, base: string, repo: string): Pr
   await chmod(incoming, 0o777);
   const certDir = path.join(base, 'cert');
   await execFileP(process.execPath, [path.join(repo, 'bin', 'wharf.js'), 'gen-cert', '--out', certDir], { timeout: 60_000 });
-  return { base, root, incoming: NAMES.incoming, cert: { cert: path.join(certDir, 'cert.pem'), key: path.join(certDir, 'key.pem') } };
+  const ssh = await makeSshFiles(path.join(base, 'ssh'), repo).catch((err: unknown) => {
+    process.stderr.write(`bench: no SSH keys, the SFTP scenarios will fail: ${err instanceof Error ? err.message : String(err)}\n`);
+    return undefined;
+  });
+  return { base, root, incoming: NAMES.incoming, cert: { cert: path.join(certDir, 'cert.pem'), key: path.join(certDir, 'key.pem') }, ...(ssh ? { ssh } : {}) };
+}
+
+/**
+ * The SSH material of the SFTP scenarios: Wharf's host key from `wharf
+ * gen-hostkey`, sshd's and the client's ed25519 keys from ssh-keygen, and a
+ * password hash for Wharf's user (required in [[users]]; it logs in by key).
+ */
+async function makeSshFiles(dir: string, repo: string): Promise<SshFiles> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const wharf = path.join(repo, 'bin', 'wharf.js');
+  const wharfHostKey = path.join(dir, 'wharf_host_ed25519');
+  const sshdHostKey = path.join(dir, 'sshd_host_ed25519');
+  const clientKey = path.join(dir, 'client_ed25519');
+  const keygen = (file: string) => execFileP('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'wharf-bench', '-f', file], { timeout: 30_000 });
+  await Promise.all([execFileP(process.execPath, [wharf, 'gen-hostkey', '--out', wharfHostKey], { timeout: 30_000 }), keygen(sshdHostKey), keygen(clientKey)]);
+  const passwordHash = await new Promise<string>((resolve, reject) => {
+    const child = execFile(process.execPath, [wharf, 'hash-password'], { timeout: 30_000 }, (err, stdout) =>
+      err ? reject(new Error(`wharf hash-password: ${err.message}`)) : resolve(stdout.trim()),
+    );
+    child.stdin?.end('bench-not-used');
+  });
+  const clientPub = (await readFile(`${clientKey}.pub`, 'utf8')).trim();
+  return { wharfHostKey, sshdHostKey, clientKey, clientPub, passwordHash, user: { wharf: 'bench', openssh: 'root' } };
 }
 
 /** Removes an uploaded file (the harness cleans up between repetitions). */

@@ -19,7 +19,7 @@ import { ALL_SERVERS, readOptions, wanted, type Options } from './options.js';
 import { runProfile } from './profile.js';
 import { renderReport, type RawRecord, type RawRun } from './report.js';
 import { allScenarios } from './scenarios/index.js';
-import type { Ctx, Metrics, Scenario } from './scenarios/common.js';
+import { serves, type Ctx, type Metrics, type Scenario } from './scenarios/common.js';
 import { SERVERS } from './servers/index.js';
 import { freePort, killAllSync } from './servers/launch.js';
 import { snapshotWharf } from './servers/wharf.js';
@@ -75,7 +75,16 @@ function passiveRange(opts: Options): [number, number] {
 
 async function startServer(spec: ServerSpec, opts: Options, ds: Dataset, workDir: string, wharfRoot: string): Promise<RunningServer> {
   await mkdir(workDir, { recursive: true });
-  const env: StartEnv = { dataset: ds, workDir, cert: ds.cert, cpu: opts.serverCpu, port: await freePort(), passive: passiveRange(opts), wharfRoot };
+  const env: StartEnv = {
+    dataset: ds,
+    workDir,
+    cert: ds.cert,
+    cpu: opts.serverCpu,
+    port: await freePort(),
+    passive: passiveRange(opts),
+    wharfRoot,
+    ...(ds.ssh ? { ssh: ds.ssh } : {}),
+  };
   return spec.start(env);
 }
 
@@ -112,7 +121,7 @@ async function runServer(spec: ServerSpec, scenarios: Scenario[], opts: Options,
   let server: RunningServer | null = null;
   try {
     for (const sc of scenarios) {
-      if (!sc.applies(spec)) continue;
+      if (!serves(spec, sc) || !sc.applies(spec)) continue;
       try {
         server ??= await startServer(spec, opts, ds, workDir, wharfRoot);
         const { metrics, notes } = await runQuietly(sc, { server, spec, opts, dataset: ds, rep }, `${spec.name} ${sc.id}`);
@@ -200,8 +209,8 @@ async function main(): Promise<number> {
       seconds: (finished.getTime() - started.getTime()) / 1000,
       options: opts,
       machine: { ...facts, 'load average (1 min) at start/end': `${loadAtStart[0]?.toFixed(2)}/${os.loadavg()[0]?.toFixed(2)}` },
-      servers: specs.map((s) => ({ name: s.name, note: s.note })),
-      scenarios: scenarios.map((s) => ({ id: s.id, title: s.title, tls: s.tls, metrics: s.metrics })),
+      servers: specs.map((s) => ({ name: s.name, note: s.note, protocols: s.protocols ?? ['ftp'] })),
+      scenarios: scenarios.map((s) => ({ id: s.id, title: s.title, tls: s.tls, protocol: s.protocol ?? 'ftp', metrics: s.metrics })),
       ceilings: ceilings.map((c) => ({ id: c.id, title: c.title, metrics: CEILING_METRICS })),
       records,
     };

@@ -23,6 +23,10 @@ export interface Options {
   sessions: number;
   sessionConcurrency: number;
   idleSessions: number;
+  /** SFTP: concurrent clients (each fetches the client file), and logins (how many, how many in flight). */
+  sftpClients: number;
+  sftpLogins: number;
+  sftpLoginConcurrency: number;
   /** Upper bound in seconds for the time-boxed scenarios (small files, session rate). */
   budgetSeconds: number;
   /** Timeout for one transfer, in ms. */
@@ -61,7 +65,7 @@ function list(name: string, fallback: string[]): string[] {
 }
 
 /** All server names, in report order (Wharf first). */
-export const ALL_SERVERS = ['wharf', 'vsftpd', 'pure-ftpd', 'pyftpdlib', 'ftp-srv'];
+export const ALL_SERVERS = ['wharf', 'vsftpd', 'pure-ftpd', 'pyftpdlib', 'ftp-srv', 'openssh'];
 
 /** Reads the settings. */
 export function readOptions(): Options {
@@ -82,6 +86,9 @@ export function readOptions(): Options {
     sessions: Math.round(num('BENCH_SESSIONS', quick ? 200 : 1000)),
     sessionConcurrency: Math.round(num('BENCH_SESSION_CONCURRENCY', 10)),
     idleSessions: Math.round(num('BENCH_IDLE', quick ? 200 : 1000)),
+    sftpClients: Math.round(num('BENCH_SFTP_CLIENTS', quick ? 10 : 50)),
+    sftpLogins: Math.round(num('BENCH_SFTP_LOGINS', quick ? 100 : 500)),
+    sftpLoginConcurrency: Math.max(1, Math.round(num('BENCH_SFTP_LOGIN_CONCURRENCY', 16))),
     budgetSeconds: num('BENCH_BUDGET_S', quick ? 3 : 5),
     transferTimeoutMs: Math.round(num('BENCH_TIMEOUT_S', 120) * 1000),
     serverCpu: process.env.BENCH_SERVER_CPU ?? '0',

@@ -1,7 +1,7 @@
 /**
  * BENCH_PROFILE=1: runs Wharf under `node --cpu-prof` for the big RETR, the
  * big STOR, the small files, the session rate and the biggest LIST (or the
- * ids in BENCH_PROFILE_SCENARIOS), one server process each so their
+ * ids in BENCH_PROFILE_SCENARIOS, SFTP ones included), one server process each so their
  * profiles stay apart; then summarises each .cpuprofile: self time by function and by
  * module. Writes bench/raw/profile-*.cpuprofile and bench/raw/profile.md.
  */
@@ -89,7 +89,16 @@ async function profileOne(chain: Scenario[], opts: Options, ds: Dataset, workDir
   const id = chain.map((sc) => sc.id).join('+');
   const profileDir = path.join(workDir, `prof-${id}`);
   await mkdir(profileDir, { recursive: true });
-  const server = await wharf.start({ dataset: ds, workDir, cert: ds.cert, cpu: opts.serverCpu, port: await freePort(), passive: [29000, 29999], profileDir });
+  const server = await wharf.start({
+    dataset: ds,
+    workDir,
+    cert: ds.cert,
+    cpu: opts.serverCpu,
+    port: await freePort(),
+    passive: [29000, 29999],
+    profileDir,
+    ...(ds.ssh ? { ssh: ds.ssh } : {}),
+  });
   const results: string[] = [];
   try {
     for (const sc of chain) {

@@ -25,8 +25,9 @@ export interface RawRun {
   seconds: number;
   options: object;
   machine: Record<string, string>;
-  servers: { name: string; note: string }[];
-  scenarios: { id: string; title: string; tls: boolean; metrics: MetricDef[] }[];
+  /** `protocols` is absent in runs saved before SFTP was measured (FTP only). */
+  servers: { name: string; note: string; protocols?: string[] }[];
+  scenarios: { id: string; title: string; tls: boolean; protocol?: string; metrics: MetricDef[] }[];
   ceilings: { id: string; title: string; metrics: MetricDef[] }[];
   records: RawRecord[];
 }
@@ -101,11 +102,41 @@ const NOISY = 10;
 /** Counts and noise-level memory deltas have no meaningful ratio. */
 const RATIO_SKIP = new Set(['clientCpu', 'served', 'files', 'open', 'peakMiB', 'noise']);
 
+/** One table group: the scenarios of one protocol and the servers that serve it. */
+interface Group {
+  protocol: string;
+  servers: string[];
+  scenarios: RawRun['scenarios'];
+  /** A section heading, prefixed with the protocol for all but FTP. */
+  heading: (text: string) => string;
+}
+
+/** FTP (and FTPS) first, then SFTP; a group without scenarios or servers is left out. */
+function groups(run: RawRun): Group[] {
+  const out: Group[] = [];
+  for (const protocol of ['ftp', 'sftp']) {
+    const scenarios = run.scenarios.filter((s) => (s.protocol ?? 'ftp') === protocol);
+    const servers = run.servers.filter((s) => (s.protocols ?? ['ftp']).includes(protocol)).map((s) => s.name);
+    if (scenarios.length === 0 || servers.length === 0) continue;
+    out.push({ protocol, servers, scenarios, heading: (text) => (protocol === 'ftp' ? text : `${protocol.toUpperCase()}: ${text}`) });
+  }
+  return out;
+}
+
+/** The peer with the best median on a metric (highest or lowest), or null. */
+function bestPeer(r: Results, peers: string[], id: string, m: MetricDef): { name: string; value: number } | null {
+  let top: { name: string; value: number } | null = null;
+  for (const name of peers) {
+    const value = r.median(name, id, m.key);
+    if (!Number.isFinite(value)) continue;
+    if (!top || (m.better === 'higher' ? value > top.value : value < top.value)) top = { name, value };
+  }
+  return top;
+}
+
 /** The markdown report. */
 export function renderReport(run: RawRun): string {
   const r = new Results(run);
-  const servers = run.servers.map((s) => s.name);
-  const peers = servers.filter((s) => s !== 'wharf');
   const reps = Math.max(0, ...run.records.map((x) => x.rep + 1));
   const out: string[] = [];
   out.push('# Wharf benchmark results', '');
@@ -115,7 +146,9 @@ export function renderReport(run: RawRun): string {
       .map(([k, v]) => `${k} ${v}`)
       .join('; ')}.`,
   );
-  out.push('Each server is pinned to core 0 and the load generator (one Node process, raw FTP over many sockets) to core 1.');
+  out.push(
+    'Each server is pinned to core 0 and the load generator (one Node process, raw FTP over many sockets; for SFTP, OpenSSH `sftp` processes or the ssh2 client in that process) to core 1.',
+  );
   out.push(
     'Cells: median (min–max); ⚠N = N repetitions failed (see Errors); ‡ = the load generator used over 90% of its core there, so the figure may be client-bound; § = other processes on this shared machine used over 10% of the server core during it (median), even after up to 3 attempts. MB = 10^6 bytes. Server CPU comes from a cpuacct cgroup per server (every process it forks included) where the machine has one, else /proc (see "server CPU from" above).',
     '',
@@ -134,38 +167,53 @@ export function renderReport(run: RawRun): string {
     out.push('');
   }
 
-  out.push('## Results', '', `| scenario | metric | ${servers.join(' | ')} |`, `|---|---|${servers.map(() => '---:|').join('')}`);
-  for (const s of run.scenarios) {
-    for (const m of s.metrics.filter((x) => x.key !== 'clientCpu')) {
-      const cells = servers.map((name) => {
-        const first = m === s.metrics[0];
-        const text = cell(r.get(name, s.id, m.key), m.digits ?? 0, first ? r.errors(name, s.id) : []);
-        if (!first) return text;
-        const marks = `${r.median(name, s.id, 'clientCpu') > SATURATED ? ' ‡' : ''}${r.median(name, s.id, 'noise') > NOISY ? ' §' : ''}`;
-        return `${text}${marks}`;
-      });
-      out.push(`| ${s.title} | ${m.label} (${m.unit}) | ${cells.join(' | ')} |`);
+  for (const g of groups(run)) {
+    const { servers: cols, scenarios, heading } = g;
+    const peerCols = cols.filter((x) => x !== 'wharf');
+    out.push(`## ${heading('Results')}`, '', `| scenario | metric | ${cols.join(' | ')} |`, `|---|---|${cols.map(() => '---:|').join('')}`);
+    for (const s of scenarios) {
+      for (const m of s.metrics.filter((x) => x.key !== 'clientCpu')) {
+        const cells = cols.map((name) => {
+          const first = m === s.metrics[0];
+          const text = cell(r.get(name, s.id, m.key), m.digits ?? 0, first ? r.errors(name, s.id) : []);
+          if (!first) return text;
+          const marks = `${r.median(name, s.id, 'clientCpu') > SATURATED ? ' ‡' : ''}${r.median(name, s.id, 'noise') > NOISY ? ' §' : ''}`;
+          return `${text}${marks}`;
+        });
+        out.push(`| ${s.title} | ${m.label} (${m.unit}) | ${cells.join(' | ')} |`);
+      }
     }
-  }
-  out.push('');
+    out.push('');
 
-  out.push('## Wharf ÷ peer (medians)', '', 'Above 1× is better for Wharf when higher is better (↑), below 1× when lower is better (↓).', '');
-  out.push(`| scenario | metric | | ${peers.map((p) => `vs ${p}`).join(' | ')} |`, `|---|---|---|${peers.map(() => '---:|').join('')}`);
-  for (const s of run.scenarios) {
-    for (const m of s.metrics.filter((x) => !RATIO_SKIP.has(x.key))) {
-      const w = r.median('wharf', s.id, m.key);
-      out.push(`| ${s.title} | ${m.label} (${m.unit}) | ${m.better === 'higher' ? '↑' : '↓'} | ${peers.map((p) => ratioCell(w, r.median(p, s.id, m.key))).join(' | ')} |`);
+    if (peerCols.length > 0 && cols.includes('wharf')) {
+      // With several peers, one more column: Wharf against the best of them on that metric.
+      const best = peerCols.length > 1;
+      out.push(`## ${heading('Wharf ÷ peer (medians)')}`, '', 'Above 1× is better for Wharf when higher is better (↑), below 1× when lower is better (↓).', '');
+      const head = [...peerCols.map((p) => `vs ${p}`), ...(best ? ['vs best peer'] : [])];
+      out.push(`| scenario | metric | | ${head.join(' | ')} |`, `|---|---|---|${head.map(() => '---:|').join('')}`);
+      for (const s of scenarios) {
+        for (const m of s.metrics.filter((x) => !RATIO_SKIP.has(x.key))) {
+          const w = r.median('wharf', s.id, m.key);
+          const cells = peerCols.map((p) => ratioCell(w, r.median(p, s.id, m.key)));
+          if (best) {
+            const top = bestPeer(r, peerCols, s.id, m);
+            cells.push(top ? `${ratioCell(w, top.value)} (${top.name})` : 'n/a');
+          }
+          out.push(`| ${s.title} | ${m.label} (${m.unit}) | ${m.better === 'higher' ? '↑' : '↓'} | ${cells.join(' | ')} |`);
+        }
+      }
+      out.push('');
     }
-  }
-  out.push('');
 
-  out.push('## Load generator CPU (% of its core, median)', '', 'The client must not be the bottleneck: near 100% a figure is client-bound (‡ above).', '');
-  out.push(`| scenario | ${servers.join(' | ')} |`, `|---|${servers.map(() => '---:|').join('')}`);
-  for (const s of run.scenarios) {
-    if (!s.metrics.some((m) => m.key === 'clientCpu')) continue;
-    out.push(`| ${s.title} | ${servers.map((name) => fmt(r.median(name, s.id, 'clientCpu'))).join(' | ')} |`);
+    out.push(`## ${heading('Load generator CPU (% of its core, median)')}`, '', 'The client must not be the bottleneck: near 100% a figure is client-bound (‡ above).', '');
+    if (g.protocol === 'sftp') out.push("For the OpenSSH `sftp` client processes this includes their CPU (a cgroup of their own) besides the Node process's.", '');
+    out.push(`| scenario | ${cols.join(' | ')} |`, `|---|${cols.map(() => '---:|').join('')}`);
+    for (const s of scenarios) {
+      if (!s.metrics.some((m) => m.key === 'clientCpu')) continue;
+      out.push(`| ${s.title} | ${cols.map((name) => fmt(r.median(name, s.id, 'clientCpu'))).join(' | ')} |`);
+    }
+    out.push('');
   }
-  out.push('');
 
   out.push("## The issue's targets", '', ...targetLines(r, run), '');
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `npm run bench` needs: the peers (vsftpd, pyftpdlib with
 # TLS support, pure-ftpd extracted beside vsftpd since the two packages
-# conflict), iperf3 for the TCP ceiling, and util-linux for taskset and
+# conflict, OpenSSH's sshd for the SFTP scenarios), OpenSSH's sftp client
+# and ssh-keygen, iperf3 for the TCP ceiling, and util-linux for taskset and
 # unshare. `--check` only reports whether everything is there (exit 1 if not).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -10,7 +11,8 @@ PURE="$TOOLS/pure-ftpd/usr/sbin/pure-ftpd"
 
 missing() {
   local m=0
-  for bin in /usr/sbin/vsftpd /usr/bin/iperf3 /usr/bin/taskset /usr/bin/unshare /usr/bin/openssl; do
+  for bin in /usr/sbin/vsftpd /usr/bin/iperf3 /usr/bin/taskset /usr/bin/unshare /usr/bin/openssl \
+    /usr/sbin/sshd /usr/bin/sftp /usr/bin/ssh /usr/bin/ssh-keygen; do
     [ -x "$bin" ] || { echo "missing: $bin"; m=1; }
   done
   /usr/bin/python3 -c 'import pyftpdlib, OpenSSL' 2>/dev/null || { echo "missing: python3-pyftpdlib/python3-openssl"; m=1; }
@@ -30,7 +32,7 @@ if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   vsftpd python3 python3-pyftpdlib python3-openssl iperf3 openssl util-linux \
-  libsodium23 libcap2 libssl3 >/dev/null
+  openssh-server openssh-client libsodium23 libcap2 libssl3 >/dev/null
 
 if [ ! -x "$PURE" ]; then
   mkdir -p "$TOOLS/debs"

@@ -96,5 +96,20 @@ export function targetLines(r: Results, run: RawRun): string[] {
     const ptcpu = m('pyftpdlib', 'tls-sessions', 'cpuMs');
     add(cmp(tcpu, '<=', ptcpu), `TLS session CPU ≤ pyftpdlib: ${f(tcpu, 3)} vs ${f(ptcpu, 3)} ms/session`);
   }
+
+  // The SFTP issue: Wharf at or above OpenSSH's sshd on each, as ratios of the same run.
+  if (run.scenarios.some((s) => s.protocol === 'sftp')) {
+    const sftp: [string, string, string, string][] = [
+      ['sftp-get-big', 'mbps', 'download', 'MB/s'],
+      ['sftp-put-big', 'mbps', 'upload', 'MB/s'],
+      ['sftp-many', 'mbps', 'concurrent downloads (aggregate)', 'MB/s'],
+      ['sftp-logins', 'perS', 'logins', 'logins/s'],
+    ];
+    for (const [id, key, what, unit] of sftp) {
+      const w = m('wharf', id, key);
+      const o = m('openssh', id, key);
+      add(cmp(w, '>=', o), `SFTP ${what} ≥ OpenSSH: ${f(w)} vs ${f(o)} ${unit} (${f(w / o, 2)}×)`);
+    }
+  }
   return lines;
 }

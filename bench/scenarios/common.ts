@@ -7,7 +7,7 @@ import type { Dataset } from '../dataset.js';
 import { Control } from '../ftp/control.js';
 import type { Options } from '../options.js';
 import { coreBusySeconds, selfCpuSeconds, serverCpu } from '../proc.js';
-import type { RunningServer, ServerSpec } from '../servers/types.js';
+import type { Protocol, RunningServer, ServerSpec } from '../servers/types.js';
 
 /** How to read a metric. */
 export interface MetricDef {
@@ -40,10 +40,17 @@ export interface Scenario {
   id: string;
   title: string;
   tls: boolean;
+  /** The protocol it measures; FTP when absent. */
+  protocol?: Protocol;
   metrics: MetricDef[];
   applies(spec: ServerSpec): boolean;
   /** Returns metric values; `clientCpu` (load generator CPU %) is added by the harness if measured. */
   run(ctx: Ctx): Promise<Metrics>;
+}
+
+/** True when `spec` serves the protocol scenario `sc` measures (servers are FTP only unless they say otherwise). */
+export function serves(spec: ServerSpec, sc: Scenario): boolean {
+  return (spec.protocols ?? ['ftp']).includes(sc.protocol ?? 'ftp');
 }
 
 /** What {@link measure} saw. */

@@ -1,11 +1,13 @@
 /**
  * The scenarios, in the order they run against each server (the memory of
- * idle sessions first, on a freshly started server).
+ * idle sessions first, on a freshly started server; the SFTP ones last,
+ * run only on servers that serve SFTP).
  */
 import type { Options } from '../options.js';
 import type { Scenario } from './common.js';
 import { listing } from './listing.js';
 import { idleSessions, sessionRate } from './sessions.js';
+import { sftpScenarios } from './sftp.js';
 import { manyClients, retrBig, smallFiles, storBig } from './transfer.js';
 
 /** Every scenario for these options (before filtering by BENCH_SCENARIOS). */
@@ -13,5 +15,6 @@ export function allScenarios(opts: Options): Scenario[] {
   const list: Scenario[] = [idleSessions(opts), sessionRate(false, opts), retrBig(false, opts), storBig(false, opts), manyClients(false, opts), smallFiles(false, opts)];
   for (const n of opts.listSizes) list.push(listing('LIST', n), listing('MLSD', n));
   if (opts.tls) list.push(sessionRate(true, opts), retrBig(true, opts), storBig(true, opts), manyClients(true, opts), smallFiles(true, opts));
+  list.push(...sftpScenarios(opts));
   return list;
 }

@@ -1,5 +1,6 @@
-/** Every server the benchmark knows, in report order (Wharf first). */
+/** Every server the benchmark knows, in report order (Wharf first; OpenSSH's sshd serves only the SFTP scenarios). */
 import { ftpsrv } from './ftpsrv.js';
+import { openssh } from './openssh.js';
 import { pureftpd } from './pureftpd.js';
 import { pyftpdlib } from './pyftpdlib.js';
 import type { ServerSpec } from './types.js';
@@ -7,4 +8,4 @@ import { vsftpd } from './vsftpd.js';
 import { wharf } from './wharf.js';
 
 /** The servers. */
-export const SERVERS: ServerSpec[] = [wharf, vsftpd, pureftpd, pyftpdlib, ftpsrv];
+export const SERVERS: ServerSpec[] = [wharf, vsftpd, pureftpd, pyftpdlib, ftpsrv, openssh];

@@ -1,7 +1,8 @@
 /**
  * Starting and stopping server processes: each runs in its own process
  * group under `taskset`, its output goes to a log file, readiness is a
- * bounded series of connection attempts that must see a 220 greeting, and
+ * bounded series of connection attempts that must see a 220 greeting (or
+ * an SSH identification line), and
  * stopping sends SIGTERM to the group, then SIGKILL after a grace period.
  * Every group started is remembered so an interrupted run still stops them.
  */
@@ -69,22 +70,54 @@ export function spawnPinned(command: string, args: string[], opts: SpawnOptions)
   return child;
 }
 
-/** Waits until a 220 greeting can be had on host:port (bounded attempts). */
-export async function waitReady(child: ChildProcess, host: string, port: number, timeoutMs = 15_000): Promise<void> {
+/** What tells that a server is ready: an FTP 220 greeting, or an SSH identification line. */
+export type Probe = { kind: 'ftp' | 'ssh'; port: number };
+
+/** Resolves once host:port sends an SSH identification line (`SSH-2.0-...`); rejects on close or after `timeoutMs`. */
+export function sshBanner(host: string, port: number, timeoutMs = 2000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    let text = '';
+    const done = (err: Error | null, line?: string) => {
+      clearTimeout(timer);
+      socket.destroy();
+      if (err) reject(err);
+      else resolve(line as string);
+    };
+    const timer = setTimeout(() => done(new Error('no SSH banner')), timeoutMs);
+    socket.setEncoding('latin1');
+    socket.on('data', (d: string) => {
+      text += d;
+      const line = text.split(/\r?\n/).find((l, i, all) => i < all.length - 1 && l.startsWith('SSH-'));
+      if (line !== undefined) done(null, line);
+      else if (text.length > 8192) done(new Error('no SSH banner in the first 8 KiB'));
+    });
+    socket.once('error', (err) => done(err));
+    socket.once('close', () => done(new Error('closed before an SSH banner')));
+  });
+}
+
+async function probeOnce(host: string, probe: Probe): Promise<void> {
+  if (probe.kind === 'ssh') return void (await sshBanner(host, probe.port));
+  const c = await Control.connect({ host, port: probe.port, timeoutMs: 2000 });
+  await c.quit();
+}
+
+/** Waits until the probe succeeds on host (a 220 greeting by default; bounded attempts). */
+export async function waitReady(child: ChildProcess, host: string, port: number, timeoutMs = 15_000, probe: Probe = { kind: 'ftp', port }): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown = null;
   for (let i = 0; i < 1000 && Date.now() < deadline; i++) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited with ${child.exitCode ?? child.signalCode} before listening`);
     try {
-      const c = await Control.connect({ host, port, timeoutMs: 2000 });
-      await c.quit();
+      await probeOnce(host, probe);
       return;
     } catch (err) {
       last = err;
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  throw new Error(`not ready on ${host}:${port} within ${timeoutMs} ms: ${String(last)}`);
+  throw new Error(`not ready on ${host}:${probe.port} (${probe.kind}) within ${timeoutMs} ms: ${String(last)}`);
 }
 
 /** SIGTERM to the child's process group; SIGKILL after `graceMs`. */
@@ -117,19 +150,25 @@ export function stopGroup(child: ChildProcess, graceMs = 5000): Promise<void> {
   });
 }
 
-/** Starts a command pinned to a core and waits for its greeting. */
-export async function startProcess(command: string, args: string[], opts: SpawnOptions & { port: number }): Promise<RunningServer> {
+/**
+ * Starts a command pinned to a core and waits for its greeting: FTP's 220
+ * on `port` unless `probes` says otherwise (an `ssh` probe also sets the
+ * server's `sftpPort`).
+ */
+export async function startProcess(command: string, args: string[], opts: SpawnOptions & { port: number; probes?: Probe[] }): Promise<RunningServer> {
   const cgroup = await createCpuGroup(`wharf-bench-${process.pid}-${opts.port}`);
   const child = spawnPinned(command, args, { ...opts, cgroup });
   const stop = async (graceMs?: number) => {
     await stopGroup(child, graceMs);
     if (cgroup) await removeCpuGroup(cgroup);
   };
+  const probes = opts.probes ?? [{ kind: 'ftp', port: opts.port }];
   try {
-    await waitReady(child, '127.0.0.1', opts.port);
+    for (const probe of probes) await waitReady(child, '127.0.0.1', opts.port, 15_000, probe);
   } catch (err) {
     await stop(1000);
     throw new Error(`${command}: ${(err as Error).message} (log: ${opts.logFile})`);
   }
-  return { pid: child.pid as number, host: '127.0.0.1', port: opts.port, ...(cgroup ? { cgroup } : {}), stop: () => stop() };
+  const ssh = probes.find((p) => p.kind === 'ssh');
+  return { pid: child.pid as number, host: '127.0.0.1', port: opts.port, ...(ssh ? { sftpPort: ssh.port } : {}), ...(cgroup ? { cgroup } : {}), stop: () => stop() };
 }

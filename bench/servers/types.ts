@@ -18,6 +18,24 @@ export interface CertFiles {
   key: string;
 }
 
+/** The SSH material of a run (made with the dataset): host keys for both SFTP servers and the client's key. */
+export interface SshFiles {
+  /** Wharf's host key, written by `wharf gen-hostkey`. */
+  wharfHostKey: string;
+  /** sshd's ed25519 host key, written by ssh-keygen. */
+  sshdHostKey: string;
+  /** The client's private key (ed25519, no passphrase) and its public key line. */
+  clientKey: string;
+  clientPub: string;
+  /** A `wharf hash-password` hash for the SFTP user (which logs in by key). */
+  passwordHash: string;
+  /** The user the SFTP scenarios log in as, on Wharf (a [[users]] entry) and on sshd (root). */
+  user: { wharf: string; openssh: string };
+}
+
+/** The protocols a server is measured on. */
+export type Protocol = 'ftp' | 'sftp';
+
 /** Everything a launcher needs. */
 export interface StartEnv {
   dataset: DatasetPaths;
@@ -30,6 +48,8 @@ export interface StartEnv {
   passive: [number, number];
   /** A snapshot of Wharf's build (bin/, dist/src/) taken at the start, so every repetition runs the same code. */
   wharfRoot?: string;
+  /** SSH keys: Wharf turns on `[sftp]` when they are given; sshd needs them. */
+  ssh?: SshFiles;
   /** Set: run Node servers with --cpu-prof writing here. */
   profileDir?: string;
 }
@@ -41,6 +61,10 @@ export interface RunningServer {
   cgroup?: string;
   host: string;
   port: number;
+  /** The SSH/SFTP port, for a server that serves SFTP... */
+  sftpPort?: number;
+  /** ...and the user the SFTP scenarios log in as there (with the run's client key). */
+  sftpUser?: string;
   /** Stops the server (its whole process group) and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -62,5 +86,7 @@ export interface ServerSpec {
   earlyDataTls?: boolean;
   /** A note for the report (version, settings that matter). */
   note: string;
+  /** What it is measured on; FTP only when absent. */
+  protocols?: Protocol[];
   start(env: StartEnv): Promise<RunningServer>;
 }
