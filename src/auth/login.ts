@@ -6,7 +6,7 @@
  */
 import type { UserConfig, WharfConfig } from '../config/load.js';
 import type { LoginFailure, ServerEvents, SessionRef } from '../events/events.js';
-import type { SharedState } from '../state/types.js';
+import { StateUnavailableError, type SharedState } from '../state/types.js';
 import type { Vfs } from '../vfs/types.js';
 import type { Account } from './account.js';
 import { userAccess, type Access } from './access.js';
@@ -103,7 +103,7 @@ export class LoginService {
 
   /** Decides a login; emits `login`, `login-failed` and `ban`. */
   async login(req: LoginRequest): Promise<LoginResult> {
-    const result = isAnonymousName(req.user) ? await this.anonymous(req) : await this.user(req);
+    const result = await (isAnonymousName(req.user) ? this.anonymous(req) : this.user(req)).catch(unavailable);
     if (result.ok) {
       const { account } = result;
       this.o.events.emit('login', { ...ref(req), user: account.name, anonymous: account.anonymous, ident: account.ident });
@@ -172,6 +172,12 @@ export class LoginService {
     }
     return { ok: false, reason, text, delayMs: verdict.delayMs, banned: false, fatal: false };
   }
+}
+
+/** A shared state that cannot decide (Redis down, `on_failure = "closed"`) refuses the login and ends the connection. */
+function unavailable(err: unknown): LoginResult {
+  if (!(err instanceof StateUnavailableError)) throw err;
+  return { ok: false, reason: 'state-unavailable', text: `Service not available (${err.message}); please try again later.`, delayMs: 0, banned: false, fatal: true };
 }
 
 function ref(r: SessionRef): SessionRef {

@@ -126,6 +126,9 @@ function buildProgram(setCode: (n: number) => void): Command {
 
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // The AWS SDK (s3:// storage) warns on stderr that its releases after January 2027 need Node 22;
+  // the version Wharf pins supports Node 20, and the warning would break the one-line errors.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   let code = 0;
   const program = buildProgram((n) => (code = n));
   try {

@@ -9,6 +9,7 @@ import { buildConfig, checkConfigPaths, ConfigError, loadConfigFile, type WharfC
 import { WharfServer } from '../host/server.js';
 import { isLocalSpec } from '../config/storage.js';
 import { createLogger } from '../events/log.js';
+import { checkS3Storage } from '../core/storage.js';
 
 /** Flags of `wharf serve`. */
 export interface ServeOptions {
@@ -51,6 +52,9 @@ export async function serveConfig(opts: ServeOptions): Promise<WharfConfig> {
   if (opts.host !== undefined) config.server.host = opts.host;
   const problems = await checkConfigPaths(config);
   if (problems.length > 0) throw new ConfigError(problems);
+  // s3:// roots and homes: the bucket must answer now, not at the first login.
+  const storage = await checkS3Storage(config);
+  if (storage.length > 0) throw new ConfigError(storage);
   return config;
 }
 

@@ -47,6 +47,10 @@ export interface WharfConfig {
   /** `[[hooks]]`, with a relative program path made absolute. */
   hooks: RawConfig['hooks'];
   log: RawConfig['log'];
+  /** `[storage]`: the object store of `s3://` roots and homes. */
+  storage?: NonNullable<RawConfig['storage']>;
+  /** `[state]`: limits and bans shared through Redis, when configured. */
+  state?: NonNullable<RawConfig['state']>;
 }
 
 function issuePath(path: PropertyKey[]): string {
@@ -89,6 +93,8 @@ export function buildConfig(doc: unknown, baseDir: string): WharfConfig {
     admin: c.admin,
     hooks: c.hooks.map((h) => (h.command ? { ...h, command: h.command.map((a, i) => (i === 0 && a.includes('/') ? abs(a) : a)) } : h)),
     log: { ...c.log, transfer_log: c.log.transfer_log && abs(c.log.transfer_log) },
+    storage: c.storage,
+    state: c.state,
   };
 }
 

@@ -3,7 +3,7 @@
  * Unknown keys are errors, so a typo never silently does nothing.
  */
 import { z } from 'zod';
-import { isStorageObject, storageProblem, type StorageSpec } from './storage.js';
+import { isStorageObject, storageProblem, storageScheme, type StorageSpec } from './storage.js';
 import { parseHours, validTimeZone } from './hours.js';
 import { hookSchema } from './hooks.js';
 
@@ -54,8 +54,39 @@ const serverSchema = z
       .max(7 * 86400)
       .default(600),
     shutdown_grace: z.number().min(0).max(600).default(5),
+    proxy_protocol: z.boolean().default(false),
+    trusted_proxies: z.array(z.string().refine(isAddressOrNetwork, 'must be an IP address or a network such as "10.0.0.0/8"')).default(['127.0.0.1/32']),
   })
   .prefault({});
+
+/** True for an IPv4 or IPv6 address, optionally with a /prefix length that fits it. */
+function isAddressOrNetwork(text: string): boolean {
+  const [address = '', prefix, extra] = text.split('/');
+  if (extra !== undefined) return false;
+  const v4 = z.ipv4().safeParse(address).success;
+  if (!v4 && !z.ipv6().safeParse(address).success) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (v4 ? 32 : 128));
+}
+
+/** True when a Redis URL parses and its path is empty or a database number. */
+function redisPathOk(url: string): boolean {
+  try {
+    return /^\/?\d*$/.test(new URL(url).pathname);
+  } catch {
+    return false;
+  }
+}
+
+const stateSchema = z
+  .strictObject({
+    redis: z
+      .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
+      .refine(redisPathOk, 'must be redis://[user:password@]host[:port][/database number], e.g. redis://127.0.0.1:6379/0'),
+    on_failure: z.enum(['open', 'closed']).default('open'),
+    key_prefix: z.string().max(64).default('wharf:'),
+    lease_time: z.number().int().min(2).max(300).default(15),
+  })
+  .optional();
 
 const tlsSchema = z
   .strictObject({
@@ -145,6 +176,43 @@ const logSchema = z
   })
   .prefault({});
 
+const MiB = 1024 * 1024;
+
+/** `[storage.s3]`: how to reach the object store that `s3://` roots and homes live in. */
+const s3Schema = z
+  .strictObject({
+    endpoint: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL (absent: AWS)' }).optional(),
+    region: z.string().min(1).default('us-east-1'),
+    force_path_style: z.boolean().default(false),
+    access_key_id: z.string().min(1).optional(),
+    secret_access_key: z.string().min(1).optional(),
+    part_size: z
+      .number()
+      .int()
+      .min(5 * MiB, 'must be at least 5242880 (5 MiB): S3 refuses smaller parts')
+      .max(5 * 1024 * MiB)
+      .default(8 * MiB),
+    upload_concurrency: z.number().int().min(1).max(64).default(4),
+  })
+  .refine((s) => (s.access_key_id === undefined) === (s.secret_access_key === undefined), {
+    path: ['access_key_id'],
+    message: 'access_key_id and secret_access_key go together (or leave both out to use the AWS environment variables and profiles)',
+  });
+
+const storageSchema = z.strictObject({ s3: s3Schema.optional() }).optional();
+
+/** An `s3://` root or home without a `[storage.s3]` section: one issue each. */
+function checkS3Roots(c: { anonymous?: { enabled: boolean; root: unknown }; users: { home: unknown }[]; storage?: { s3?: unknown } }, ctx: z.RefinementCtx): void {
+  if (c.storage?.s3) return;
+  const check = (spec: unknown, path: (string | number)[]) => {
+    if (typeof spec === 'string' && storageScheme(spec) === 's3' && storageProblem(spec) === null) {
+      ctx.addIssue({ code: 'custom', path, message: 's3:// storage needs the [storage.s3] section (endpoint, region, credentials)' });
+    }
+  };
+  if (c.anonymous?.enabled) check(c.anonymous.root, ['anonymous', 'root']);
+  c.users.forEach((u, i) => check(u.home, ['users', i, 'home']));
+}
+
 /** The whole file. */
 export const configSchema = z
   .strictObject({
@@ -157,11 +225,14 @@ export const configSchema = z
     admin: adminSchema,
     hooks: z.array(hookSchema).default([]),
     log: logSchema,
+    storage: storageSchema,
+    state: stateSchema,
   })
   .superRefine((c, ctx) => {
     if (c.http && !c.anonymous?.enabled) ctx.addIssue({ code: 'custom', path: ['http'], message: 'the web view serves the anonymous root: it needs [anonymous] enabled' });
     if (c.http?.tls && !c.tls) ctx.addIssue({ code: 'custom', path: ['http', 'tls'], message: "HTTPS uses [tls]'s certificate: add a [tls] section with cert and key" });
     if (c.admin?.tls && !c.tls) ctx.addIssue({ code: 'custom', path: ['admin', 'tls'], message: "HTTPS uses [tls]'s certificate: add a [tls] section with cert and key" });
+    checkS3Roots(c, ctx);
     const names = new Set<string>();
     c.users.forEach((u, i) => {
       if (names.has(u.name)) ctx.addIssue({ code: 'custom', path: ['users', i, 'name'], message: `duplicate user "${u.name}"` });

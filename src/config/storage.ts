@@ -1,9 +1,10 @@
 /**
  * What a root or a home in the config may name: a local directory, a
- * storage URL (`memory:`; `s3://` once that backend lands), or, from the
- * library, a Vfs object.
+ * storage URL (`memory:`, `s3://BUCKET/PREFIX`), or, from the library, a
+ * Vfs object.
  */
 import type { Vfs } from '../vfs/types.js';
+import { parseS3Url } from '../vfs/s3/location.js';
 
 /** A root or home as configured. */
 export type StorageSpec = string | Vfs;
@@ -34,10 +35,13 @@ export function storageProblem(spec: string): string | null {
     case 'local':
     case 'memory':
       return null;
-    case 's3':
-      return 's3:// storage needs the [storage.s3] section, which this version does not support yet';
+    case 's3': {
+      // Whether [storage.s3] is there is checked with the whole config (schema.ts).
+      const location = parseS3Url(spec);
+      return typeof location === 'string' ? location : null;
+    }
     default:
-      return `"${spec.slice(0, 40)}" is neither a directory nor a storage URL Wharf knows (memory:)`;
+      return `"${spec.slice(0, 40)}" is neither a directory nor a storage URL Wharf knows (memory:, s3://BUCKET/PREFIX)`;
   }
 }
 

@@ -17,6 +17,12 @@ export interface SessionRef {
   remote: string;
 }
 
+/** A new connection. */
+export interface ConnectEvent extends SessionRef {
+  /** The balancer that named the client in a PROXY header (`remote` is the client). */
+  proxy?: string;
+}
+
 /** A session that has logged in. */
 export interface UserRef extends SessionRef {
   /** The account name (`anonymous` for anonymous sessions). */
@@ -38,7 +44,8 @@ export interface LoginEvent extends UserRef {
 }
 
 /** Why a login failed. */
-export type LoginFailure = 'bad-credentials' | 'email-required' | 'anonymous-disabled' | 'anonymous-full' | 'outside-hours' | 'home-unavailable' | 'tls-required';
+export type LoginFailure =
+  'bad-credentials' | 'email-required' | 'anonymous-disabled' | 'anonymous-full' | 'outside-hours' | 'home-unavailable' | 'tls-required' | 'state-unavailable';
 
 /** A failed login. */
 export interface LoginFailedEvent extends SessionRef {
@@ -91,7 +98,7 @@ export interface RenameEvent extends UserRef {
 
 /** The event map: name to listener arguments. */
 export interface ServerEventMap {
-  connect: [SessionRef];
+  connect: [ConnectEvent];
   disconnect: [SessionRef];
   'connection-refused': [RefusedEvent];
   login: [LoginEvent];

@@ -9,7 +9,7 @@ import { TransferLog } from './xferlog.js';
 
 /** Writes the server's events to the JSON log. */
 export function logEvents(events: ServerEvents, log: Logger): void {
-  events.on('connect', (e) => log.info({ event: 'connect', session: e.session, remote: e.remote, protocol: e.protocol }, 'connection'));
+  events.on('connect', (e) => log.info({ event: 'connect', session: e.session, remote: e.remote, protocol: e.protocol, proxy: e.proxy }, 'connection'));
   events.on('disconnect', (e) => log.info({ event: 'disconnect', session: e.session, remote: e.remote }, 'disconnected'));
   events.on('connection-refused', (e) => log.info({ event: 'connection-refused', remote: e.remote, reason: e.reason }, `connection refused (${e.reason})`));
   events.on('login', (e) =>

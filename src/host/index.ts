@@ -11,6 +11,7 @@
 export { createServer, WharfServer, type ListeningAddresses, type ServerConfigInput, type WharfServerOptions } from './server.js';
 export type {
   BanEvent,
+  ConnectEvent,
   FileEvent,
   LoginEvent,
   LoginFailedEvent,
@@ -28,7 +29,8 @@ export type {
 } from '../events/events.js';
 export { ConfigError, type WharfConfig } from '../config/load.js';
 export { MemoryState } from '../state/memory.js';
-export type { Admission, BanEntry, FailureVerdict, SharedState, StateLimits } from '../state/types.js';
+export { RedisState, type RedisStateOptions } from '../state/redis.js';
+export { StateUnavailableError, type Admission, type BanEntry, type FailureVerdict, type SharedState, type StateLimits } from '../state/types.js';
 export { MemoryVfs } from '../vfs/memory/memoryVfs.js';
 export { LocalVfs, type LocalVfsOptions } from '../vfs/local/localVfs.js';
 export type { Vfs, VfsCapabilities, VfsStat, ReadHandle, Upload, WriteMode } from '../vfs/types.js';

@@ -10,6 +10,7 @@ import { resolveVirtualPath } from '../vfs/path.js';
 import { VfsError } from '../vfs/errors.js';
 import type { Vfs } from '../vfs/types.js';
 import { MemoryState } from '../state/memory.js';
+import { RedisState } from '../state/redis.js';
 import type { SharedState } from '../state/types.js';
 import { FtpServer } from '../server/server.js';
 import { loadHostKeys, SftpServer } from '../sftp/server.js';
@@ -61,7 +62,7 @@ export interface WharfServerOptions {
 export class WharfServer {
   readonly events = new ServerEvents();
   readonly log: Logger;
-  private readonly storage = new StorageOpener();
+  private readonly storage: StorageOpener;
   private readonly state: SharedState;
   private ftp: FtpServer | null = null;
   private sftp: SftpServer | null = null;
@@ -84,18 +85,23 @@ export class WharfServer {
     private readonly options: WharfServerOptions = {},
   ) {
     this.current = config;
+    this.storage = new StorageOpener({ s3: config.storage?.s3 });
     this.log = options.logger ?? silentLogger();
     const s = config.server;
+    const limits = {
+      maxConnections: s.max_connections,
+      maxConnectionsPerIp: s.max_connections_per_ip,
+      maxAnonymous: config.anonymous?.max_connections ?? 0,
+      loginFailureDelayMs: s.login_failure_delay * 1000,
+      banThreshold: s.ban_threshold,
+      banSeconds: s.ban_time,
+    };
+    const shared = config.state;
     this.state =
       options.state ??
-      new MemoryState({
-        maxConnections: s.max_connections,
-        maxConnectionsPerIp: s.max_connections_per_ip,
-        maxAnonymous: config.anonymous?.max_connections ?? 0,
-        loginFailureDelayMs: s.login_failure_delay * 1000,
-        banThreshold: s.ban_threshold,
-        banSeconds: s.ban_time,
-      });
+      (shared
+        ? new RedisState({ url: shared.redis, limits, onFailure: shared.on_failure, keyPrefix: shared.key_prefix, leaseMs: shared.lease_time * 1000, log: this.log })
+        : new MemoryState(limits));
     logEvents(this.events, this.log);
   }
 
@@ -114,6 +120,8 @@ export class WharfServer {
   /** Opens storage, starts every listener; resolves with their addresses. */
   async listen(): Promise<ListeningAddresses> {
     const c = this.config;
+    // A shared state gets a moment to connect, so the first sessions share its limits (bounded: never blocks start).
+    await this.state.ready?.();
     const anonymous = c.anonymous ? await this.openAnonymous() : null;
     const tls = c.tls ? await TlsMaterial.load(c.tls.cert, c.tls.key) : null;
     this.tls = tls;

@@ -15,8 +15,8 @@ import type { Socket } from 'node:net';
 import type { Core } from '../core/context.js';
 import type { SessionInfo } from '../core/sessions.js';
 import type { RefusedEvent, UserRef } from '../events/events.js';
-import { normalizeAddress } from '../protocol/address.js';
-import type { Admission } from '../state/types.js';
+import { peerOf } from '../core/proxy.js';
+import { StateUnavailableError, type Admission } from '../state/types.js';
 import type { HttpSession } from './context.js';
 
 /** How long a refused connection may stay to read its 503. */
@@ -78,8 +78,10 @@ export class Admissions {
   add(socket: Socket): void {
     if (socket.remoteAddress === undefined) return void socket.destroy();
     const key = peerKey(socket);
-    const ip = normalizeAddress(socket.remoteAddress);
-    const verdict = this.decide(ip);
+    // The client: the socket's peer, or the one a trusted balancer's PROXY header named.
+    const peer = peerOf(socket);
+    const ip = peer.address;
+    const verdict = this.decide(ip, peer.proxy);
     this.byPeer.set(key, verdict);
     let linger: NodeJS.Timeout | undefined;
     socket.once('close', () => {
@@ -98,15 +100,17 @@ export class Admissions {
     return this.byPeer.get(peerKey(socket));
   }
 
-  private async decide(ip: string): Promise<Verdict> {
+  private async decide(ip: string, proxy: string | null): Promise<Verdict> {
     const { core } = this;
     if (core.closing) return this.refuse(ip, { ok: false, reason: 'closing', text: 'The server is shutting down; please try again later.', retryAfter: 30 });
     let admission: Admission;
     try {
       admission = await core.state.admit(ip);
     } catch (err) {
-      core.log.error({ err, remote: ip }, 'admission failed');
-      return { ok: false, reason: 'error', text: 'Service not available; please try again later.', retryAfter: 30 };
+      // A shared state that is down (on_failure = "closed") has said so once.
+      const down = err instanceof StateUnavailableError;
+      if (!down) core.log.error({ err, remote: ip }, 'admission failed');
+      return { ok: false, reason: 'error', text: `Service not available${down ? ` (${err.message})` : ''}; please try again later.`, retryAfter: 30 };
     }
     if (!admission.ok) return this.refuse(ip, refusal(admission));
     // Outside the anonymous hours the archive is closed to anonymous visitors, on the web too.
@@ -125,7 +129,7 @@ export class Admissions {
       return this.refuse(ip, { ok: false, reason: 'anonymous-full', text: `Too many anonymous users (the limit is ${limit}); please try again later.`, retryAfter: 30 });
     }
     const ref: UserRef = { session: core.nextSessionId(), protocol: 'http', remote: ip, user: 'anonymous', anonymous: true };
-    core.events.emit('connect', { session: ref.session, protocol: ref.protocol, remote: ip });
+    core.events.emit('connect', { session: ref.session, protocol: ref.protocol, remote: ip, ...(proxy ? { proxy } : {}) });
     const now = Date.now();
     return { ok: true, session: { ref, secure: this.secure, connectedAt: now, lastActive: now, cwd: '/', transfer: null } };
   }

@@ -21,6 +21,7 @@ import { createServer as createHttpsServer, type Server as HttpsServerType } fro
 import type { AddressInfo, Socket } from 'node:net';
 import type { Core } from '../core/context.js';
 import { MessageCache } from '../core/message.js';
+import { ProxyGate } from '../core/proxy.js';
 import type { SessionInfo } from '../core/sessions.js';
 import type { TlsPem } from '../core/tls.js';
 import { Admissions } from './admission.js';
@@ -41,6 +42,7 @@ export class HttpServer {
   private readonly downloads = new Set<Promise<void>>();
   private readonly admissions: Admissions;
   private readonly ctx: HttpContext;
+  private readonly proxy: ProxyGate;
 
   constructor(
     private readonly core: Core,
@@ -49,6 +51,7 @@ export class HttpServer {
     const area = core.anonymous;
     if (!area) throw new Error('the web view needs anonymous access');
     this.admissions = new Admissions(core, tls !== null);
+    this.proxy = new ProxyGate(core.config.server, core.log);
     this.ctx = {
       core,
       area,
@@ -82,6 +85,8 @@ export class HttpServer {
     server.on('request', (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res));
     server.on('clientError', (err: Error, socket: Socket) => clientError(err, socket));
     server.on('tlsClientError', (_err: Error, socket: Socket) => socket.destroy());
+    // Behind a balancer, node:http (or TLS) gets each connection only after its PROXY header.
+    this.proxy.guard(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen({ host: cfg.host, port: cfg.port }, () => {
@@ -166,6 +171,7 @@ export class HttpServer {
       clearTimeout(timer);
     }
     for (const socket of this.sockets) socket.destroy();
+    this.proxy.close();
     await closed;
   }
 }

@@ -11,6 +11,7 @@ import type { PassivePool } from './data/passivePool.js';
 import type { CommandSpec } from './session/types.js';
 import type { TlsMaterial } from './tls/material.js';
 import type { MessageCache } from '../core/message.js';
+import type { ProxyGate } from '../core/proxy.js';
 
 export type { AnonymousArea };
 
@@ -31,4 +32,6 @@ export interface ServerContext {
   readonly closing: boolean;
   /** Replies sent, by class (index 1 to 5), for the metrics. */
   readonly replies: number[];
+  /** The PROXY protocol policy (data connections from a trusted proxy carry a header). */
+  readonly proxy?: ProxyGate;
 }

@@ -10,10 +10,12 @@ import type { Core } from '../core/context.js';
 import type { Logger } from '../events/log.js';
 import { reply } from '../protocol/reply.js';
 import { normalizeAddress } from '../protocol/address.js';
+import { StateUnavailableError } from '../state/types.js';
 import { buildCommandTable } from './commands/table.js';
 import { MessageCache } from '../core/message.js';
 import { logout } from './commands/auth.js';
 import type { ServerContext } from './context.js';
+import { ProxyGate, type Peer } from '../core/proxy.js';
 import { PassivePool } from './data/passivePool.js';
 import type { SessionInfo } from '../core/sessions.js';
 import { FtpSession } from './session/session.js';
@@ -33,6 +35,7 @@ export class FtpServer {
   private sweeper: NodeJS.Timeout | null = null;
   private unwatch = () => undefined as void;
   private readonly ctx: ServerContext;
+  private readonly proxy: ProxyGate;
   readonly config: WharfConfig;
   readonly log: Logger;
 
@@ -42,7 +45,9 @@ export class FtpServer {
   ) {
     this.config = core.config;
     this.log = core.log;
+    this.proxy = new ProxyGate(core.config.server, core.log);
     this.ctx = {
+      proxy: this.proxy,
       core,
       config: core.config,
       log: core.log,
@@ -157,7 +162,14 @@ export class FtpServer {
 
   private onConnection(raw: Socket, implicit: boolean): void {
     raw.on('error', () => undefined);
-    const ip = normalizeAddress(raw.remoteAddress);
+    if (!this.proxy.enabled) return this.admit(raw, { address: normalizeAddress(raw.remoteAddress), port: raw.remotePort ?? 0, proxy: null }, implicit);
+    // Behind a balancer: the PROXY header first, before anything is said or admitted.
+    void this.proxy.accept(raw).then((peer) => peer && this.admit(raw, peer, implicit));
+  }
+
+  /** Admits a connection from `peer` through the shared state, or refuses it with a 421. */
+  private admit(raw: Socket, peer: Peer, implicit: boolean): void {
+    const ip = peer.address;
     if (this.ctx.closing) {
       this.core.events.emit('connection-refused', { remote: ip, reason: 'closing' });
       this.refuse(raw, formatClosing());
@@ -167,7 +179,7 @@ export class FtpServer {
     this.core.state.admit(ip).then(
       (verdict) => {
         const gone = waiting.stop();
-        if (verdict.ok) return this.startSession(raw, ip, implicit, gone);
+        if (verdict.ok) return this.startSession(raw, peer, implicit, gone);
         this.core.events.emit('connection-refused', { remote: ip, reason: verdict.reason });
         const why =
           verdict.reason === 'banned'
@@ -179,15 +191,17 @@ export class FtpServer {
       },
       (err: unknown) => {
         waiting.stop();
-        this.log.error({ err, remote: ip }, 'admission failed');
-        this.refuse(raw, '421 Service not available; please try again later.\r\n');
+        // A shared state that is down (on_failure = "closed") has said so once; each refusal is not news.
+        if (!(err instanceof StateUnavailableError)) this.log.error({ err, remote: ip }, 'admission failed');
+        this.refuse(raw, `421 Service not available${unavailableWhy(err)}; please try again later.\r\n`);
       },
     );
   }
 
   /** Starts the session of an admitted connection; `gone`: it closed while waiting. */
-  private startSession(raw: Socket, ip: string, implicit: boolean, gone: boolean): void {
+  private startSession(raw: Socket, peer: Peer, implicit: boolean, gone: boolean): void {
     const ctx = this.ctx;
+    const ip = peer.address;
     if (gone || ctx.closing) {
       this.release(ip);
       if (!gone) this.refuse(raw, formatClosing());
@@ -196,17 +210,19 @@ export class FtpServer {
     }
     const secure = implicit && ctx.tls ? this.implicitTls(raw, ctx.tls, ip) : null;
     const tlsState = secure && { context: secure.context, pbsz: true, prot: 'P' as const };
-    const session = new FtpSession(this.core.nextSessionId(), secure?.socket ?? raw, ctx, tlsState);
+    const session = new FtpSession(this.core.nextSessionId(), secure?.socket ?? raw, ctx, tlsState, ip);
     if (secure) ctx.tls?.own(secure.context, session);
     this.sessions.add(session);
-    this.core.events.emit('connect', sessionRef(session));
+    this.core.events.emit('connect', { ...sessionRef(session), ...(peer.proxy ? { proxy: peer.proxy } : {}) });
     void session.ended.then(() => {
       logout(session);
       this.sessions.delete(session);
       this.release(ip);
       this.core.events.emit('disconnect', sessionRef(session));
     });
-    raw.resume();
+    // Plain: the session reads the socket. Implicit TLS reads it natively, bytes already held included
+    // (a JS resume here could hand those to no one before TLS takes them).
+    if (!secure) raw.resume();
     session.start(reply(220, this.config.server.banner));
   }
 
@@ -275,6 +291,7 @@ export class FtpServer {
     }
     for (const s of this.sessions) s.terminate('Server shutting down; goodbye.');
     for (const s of this.refused) s.destroy();
+    this.proxy.close();
     await Promise.all([...this.sessions].map((s) => s.ended));
     await closed;
   }
@@ -325,6 +342,11 @@ function holdUntilAdmitted(raw: Socket): { stop(): boolean } {
       return gone;
     },
   };
+}
+
+/** Why a shared state refused to decide (on_failure = "closed"), for the 421; empty for other errors. */
+function unavailableWhy(err: unknown): string {
+  return err instanceof StateUnavailableError ? `: ${err.message}` : '';
 }
 
 function formatClosing(): string {

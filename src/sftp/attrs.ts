@@ -6,7 +6,7 @@
 import type { Attributes } from 'ssh2';
 import { UnixLineFormatter } from '../protocol/listing/unix.js';
 import { BadPathError } from '../vfs/path.js';
-import { VfsError } from '../vfs/errors.js';
+import { VfsError, VfsNoticeError } from '../vfs/errors.js';
 import type { VfsStat } from '../vfs/types.js';
 
 /** SSH_FX_* status codes (section 7). */
@@ -55,6 +55,8 @@ export function toStatus(err: unknown): { code: number; message: string } {
   if (err instanceof SftpError) return { code: err.status, message: err.message };
   if (err instanceof BadPathError) return { code: STATUS.NO_SUCH_FILE, message: `invalid file name: ${err.message}` };
   if (!(err instanceof VfsError)) return { code: STATUS.FAILURE, message: 'failure' };
+  // Written for the client (e.g. how far a directory rename on object storage got).
+  if (err instanceof VfsNoticeError) return { code: err.code === 'not-found' ? STATUS.NO_SUCH_FILE : STATUS.FAILURE, message: err.message };
   switch (err.code) {
     case 'not-found':
       return { code: STATUS.NO_SUCH_FILE, message: 'no such file or directory' };

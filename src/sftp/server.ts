@@ -19,6 +19,7 @@ import { SftpSession } from './session.js';
 import { AheadBudget } from './files.js';
 import { advertiseExtensions } from './wire.js';
 import type { LiveTransfer, SessionInfo } from '../core/sessions.js';
+import { ProxyGate, type Peer } from '../core/proxy.js';
 
 /** How often login and idle deadlines are checked. */
 const SWEEP_MS = 500;
@@ -67,12 +68,24 @@ export class SftpServer {
   private readonly ssh: ssh2.Server;
   private readonly conns = new Set<Conn>();
   private sweeper: NodeJS.Timeout | null = null;
+  private readonly proxy: ProxyGate;
+  /** Clients named by a PROXY header, by the TCP peer (`address|port`) ssh2 reports, until ssh2 reports it. */
+  private readonly named = new Map<string, Peer>();
 
   constructor(
     private readonly core: Core,
     hostKeys: Buffer[],
   ) {
-    this.ssh = new ssh2.Server({ hostKeys, ident: 'Wharf' }, (client, info) => this.onClient(client, normalizeAddress(info.ip)));
+    this.proxy = new ProxyGate(core.config.server, core.log);
+    this.ssh = new ssh2.Server({ hostKeys, ident: 'Wharf' }, (client, info) => this.onClient(client, this.clientOf(info)));
+  }
+
+  /** The client's peer: the one its PROXY header named, else the TCP peer. */
+  private clientOf(info: { ip: string; port: number }): Peer {
+    const key = `${info.ip}|${info.port}`;
+    const named = this.named.get(key);
+    this.named.delete(key);
+    return named ?? { address: normalizeAddress(info.ip), port: info.port, proxy: null };
   }
 
   /** The listening address, once `listen` has resolved. */
@@ -138,8 +151,21 @@ export class SftpServer {
   /** Admits a TCP connection (bans and caps shared with FTP) and hands it to SSH. */
   private onSocket(socket: Socket): void {
     socket.on('error', () => undefined);
-    const ip = normalizeAddress(socket.remoteAddress);
     if (this.core.closing) return void socket.destroy();
+    if (!this.proxy.enabled) return this.admit(socket, { address: normalizeAddress(socket.remoteAddress), port: socket.remotePort ?? 0, proxy: null });
+    // Behind a balancer: the PROXY header first; what follows it is the SSH stream.
+    void this.proxy.accept(socket).then((peer) => {
+      if (!peer || socket.destroyed) return;
+      const key = `${socket.remoteAddress ?? ''}|${socket.remotePort ?? 0}`;
+      this.named.set(key, peer);
+      socket.once('close', () => this.named.delete(key));
+      this.admit(socket, peer);
+    });
+  }
+
+  /** Counts the connection from `peer` in the shared state and hands it to SSH, or closes it. */
+  private admit(socket: Socket, peer: Peer): void {
+    const ip = peer.address;
     socket.pause();
     this.core.state.admit(ip).then(
       (verdict) => {
@@ -156,9 +182,9 @@ export class SftpServer {
     );
   }
 
-  private onClient(client: Connection, ip: string): void {
+  private onClient(client: Connection, peer: Peer): void {
     const conn: Conn = {
-      ref: { session: this.core.nextSessionId(), protocol: 'sftp', remote: ip },
+      ref: { session: this.core.nextSessionId(), protocol: 'sftp', remote: peer.address },
       client,
       account: null,
       failures: 0,
@@ -169,7 +195,7 @@ export class SftpServer {
       connectedAt: Date.now(),
     };
     this.conns.add(conn);
-    this.core.events.emit('connect', conn.ref);
+    this.core.events.emit('connect', { ...conn.ref, ...(peer.proxy ? { proxy: peer.proxy } : {}) });
     client.on('error', () => undefined);
     client.on('authentication', (ctx) => void this.authenticate(conn, ctx));
     client.on('ready', () => this.onReady(conn));
@@ -252,6 +278,7 @@ export class SftpServer {
   /** Stops listening and ends every connection (open uploads are thrown away). */
   async close(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
+    this.proxy.close();
     const listener = this.listener;
     const closed = new Promise<void>((resolve) => (listener ? listener.close(() => resolve()) : resolve()));
     const ended = [...this.conns].map(

@@ -60,4 +60,18 @@ export interface SharedState {
   counts(): Promise<{ total: number; anonymous: number }>;
   /** Releases what the state holds (connections to a shared store). */
   close(): Promise<void>;
+  /** Resolves once a shared store has answered, or after a short bound if it does not (absent: nothing to wait for). */
+  ready?(): Promise<void>;
+}
+
+/**
+ * Thrown by a shared state that cannot decide now: its store (Redis) is
+ * unreachable and it was told to fail closed. The protocols refuse the
+ * connection or login with a 421 carrying the message.
+ */
+export class StateUnavailableError extends Error {
+  constructor(message = 'the shared state (Redis) is unreachable') {
+    super(message);
+    this.name = 'StateUnavailableError';
+  }
 }

@@ -53,3 +53,15 @@ export function fromErrno(err: unknown): VfsError {
       return new VfsError('io', undefined, err);
   }
 }
+
+/**
+ * A VfsError whose message is written for the client and shown as it is
+ * (still naming no path), e.g. how far a directory rename on object
+ * storage got before it failed.
+ */
+export class VfsNoticeError extends VfsError {
+  constructor(code: VfsErrorCode, message: string, cause?: unknown) {
+    super(code, message, cause);
+    this.name = 'VfsNoticeError';
+  }
+}

@@ -6,6 +6,7 @@
  * - VfsError and its codes (how a backend fails),
  * - the virtual path helpers (what paths a backend receives),
  * - MemoryVfs (a complete backend kept in memory),
+ * - S3Vfs (roots on S3-compatible object storage),
  * - vfsContractSuite (the `node:test` suite every backend must pass).
  *
  * @module
@@ -37,6 +38,8 @@ export {
   VfsError,
   /** Maps a Node errno error (ENOENT, EEXIST...) to a VfsError. */
   fromErrno,
+  /** A VfsError whose message is written for the client and shown as it is (e.g. how far a rename got). */
+  VfsNoticeError,
 } from './errors.js';
 /** Stable kinds of file system failure ('not-found', 'exists', ...). */
 export type { VfsErrorCode } from './errors.js';
@@ -69,6 +72,29 @@ export type {
   /** Initial content: relative paths to contents; a key ending in `/` is an empty directory. */
   MemorySeed,
 } from './memory/memoryVfs.js';
+
+/** A backend on S3-compatible object storage. */
+export {
+  /** A Vfs on `s3://BUCKET/PREFIX`: `S3Vfs.fromUrl(url, { settings })` or `new S3Vfs({ bucket, prefix }, options)`. */
+  S3Vfs,
+} from './s3/s3Vfs.js';
+/** Options of an S3Vfs. */
+export type {
+  /** How to reach the store, or a shared client; tuning; the host tag of the upload registry. */
+  S3VfsOptions,
+} from './s3/s3Vfs.js';
+export type {
+  /** Endpoint, region, path style, credentials, retries and timeouts of the S3 client. */
+  S3Settings,
+} from './s3/client.js';
+export type {
+  /** Part size, parts in flight, copy thresholds, rename concurrency. */
+  S3Tuning,
+} from './s3/context.js';
+export type {
+  /** A parsed `s3://BUCKET/PREFIX`: the bucket and the key prefix. */
+  S3Location,
+} from './s3/location.js';
 
 /** The contract suite every backend must pass. */
 export {

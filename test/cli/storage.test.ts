@@ -75,7 +75,7 @@ test('check-config refuses unknown storage URLs with one line', async (t) => {
   await writeFile(cfg, `[anonymous]\nroot = "ftp://elsewhere/"\n`);
   let r = spawnSync(process.execPath, [BIN, 'check-config', '--config', cfg], { encoding: 'utf8' });
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /^wharf: .*anonymous\.root: "ftp:\/\/elsewhere\/" is neither a directory nor a storage URL Wharf knows \(memory:\)\n$/);
+  assert.match(r.stderr, /^wharf: .*anonymous\.root: "ftp:\/\/elsewhere\/" is neither a directory nor a storage URL Wharf knows \(memory:, s3:\/\/BUCKET\/PREFIX\)\n$/);
   await writeFile(cfg, `[anonymous]\nroot = "s3://bucket/pub"\n`);
   r = spawnSync(process.execPath, [BIN, 'check-config', '--config', cfg], { encoding: 'utf8' });
   assert.equal(r.status, 2);

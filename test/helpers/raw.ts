@@ -101,10 +101,11 @@ export class RawSession {
     socket.on('error', () => undefined);
   }
 
-  /** Connects and returns the session (the greeting is left to read). */
-  static async open(port: number, host = '127.0.0.1', localAddress?: string): Promise<RawSession> {
+  /** Connects and returns the session (the greeting is left to read); `preamble` (a PROXY header) is sent first. */
+  static async open(port: number, host = '127.0.0.1', localAddress?: string, preamble?: Buffer): Promise<RawSession> {
     const socket = connect({ port, host, localAddress });
     await once(socket, 'connect');
+    if (preamble) socket.write(preamble);
     return new RawSession(socket);
   }
 

@@ -70,7 +70,7 @@ async function pass({ session, arg }: CommandContext): Promise<Reply | void> {
     return loggedIn(session, account, account.anonymous ? 'Anonymous access granted, restrictions apply.' : 'Login successful.');
   }
   session.login = { kind: 'greeted' };
-  if (result.reason === 'anonymous-full' || result.reason === 'outside-hours' || result.banned) return closeWith(session, result.text);
+  if (result.reason === 'anonymous-full' || result.reason === 'outside-hours' || result.reason === 'state-unavailable' || result.banned) return closeWith(session, result.text);
   if (result.reason === 'home-unavailable') return reply(530, result.text);
   session.loginFailures++;
   if (result.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, result.delayMs));

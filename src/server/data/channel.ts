@@ -96,6 +96,11 @@ export interface DataChannelOptions {
   timeoutMs: number;
   /** Called when a passive connection from a foreign address is refused. */
   onForeign?: (address: string) => void;
+  /**
+   * Who a passive connection is from, when it is not simply its socket's
+   * peer (a PROXY header from a trusted balancer); null: refused and closed.
+   */
+  peerOf?: (socket: Socket) => Promise<string | null>;
 }
 
 /** One session's data channel. */
@@ -116,7 +121,7 @@ export class DataChannel {
     this.reset();
     const epoch = this.epoch;
     const slot: { mode?: Passive } = {};
-    const server = await this.opts.pool.listen(host, (socket) => this.accept(slot.mode, socket));
+    const server = await this.opts.pool.listen(host, (socket) => this.incoming(slot.mode, socket));
     if (epoch !== this.epoch) {
       // Reset (e.g. the session ended) while the listener was opening.
       server.close();
@@ -136,13 +141,20 @@ export class DataChannel {
     return port;
   }
 
+  /** A connection to a passive listener: who it is from (its PROXY header first, if it must have one), then `accept`. */
+  private incoming(mode: Passive | undefined, socket: Socket): void {
+    const peerOf = this.opts.peerOf;
+    if (!peerOf) return this.accept(mode, socket, normalizeAddress(socket.remoteAddress));
+    socket.on('error', () => undefined);
+    void peerOf(socket).then((from) => from !== null && this.accept(mode, socket, from));
+  }
+
   /**
-   * A connection to a passive listener. The first one from the right
-   * address is taken, whether a transfer already waits for it or not;
+   * A connection to a passive listener, from `from`. The first one from the
+   * right address is taken, whether a transfer already waits for it or not;
    * the listener then closes.
    */
-  private accept(mode: Passive | undefined, socket: Socket): void {
-    const from = normalizeAddress(socket.remoteAddress);
+  private accept(mode: Passive | undefined, socket: Socket, from: string): void {
     const refuse = (reason: 'foreign' | 'stale' | 'extra') => {
       socket.destroy();
       publish({ event: 'refused', port: mode?.port ?? 0, from, reason });

@@ -80,9 +80,11 @@ export class FtpSession implements Session {
     readonly server: ServerContext,
     /** For implicit FTPS: the socket is already TLS with this state. */
     tls: SessionTls | null = null,
+    /** The client's address when it is not the socket's peer (a PROXY header named it). */
+    remote?: string,
   ) {
     this.tls = tls;
-    this.remoteAddress = normalizeAddress(socket.remoteAddress);
+    this.remoteAddress = remote ?? normalizeAddress(socket.remoteAddress);
     this.localAddress = normalizeAddress(socket.localAddress);
     this.ended = new Promise((resolve) => (this.markEnded = resolve));
   }
@@ -91,6 +93,7 @@ export class FtpSession implements Session {
   get data(): DataChannel {
     if (this.dataChannel) return this.dataChannel;
     const cfg = this.server.config.server;
+    const proxy = this.server.proxy;
     this.dataChannel = new DataChannel({
       pool: this.server.passivePool,
       peerAddress: this.remoteAddress,
@@ -98,6 +101,7 @@ export class FtpSession implements Session {
       localAddress: this.localAddress,
       timeoutMs: cfg.data_timeout * 1000,
       onForeign: (from) => this.log.warn({ event: 'foreign-data-connection', from }, 'refused a passive data connection from another address'),
+      peerOf: proxy?.enabled ? (s) => proxy.acceptData(s).then((peer) => peer?.address ?? null) : undefined,
     });
     return this.dataChannel;
   }
