@@ -1,7 +1,8 @@
 /**
  * The dataset every server serves, made once per run in a temp directory:
  * a big file for single-stream transfers, a file for the many-clients
- * scenario, directories of many entries for listings, many 4 KiB files, and
+ * scenario, directories of many entries for listings (and the HTTP
+ * directory page), many 4 KiB files, and
  * a world-writable `incoming` directory for uploads. The root itself is not
  * writable by the ftp user (vsftpd insists).
  */
@@ -77,7 +78,8 @@ export async function makeDataset(opts: Options, base: string, repo: string): Pr
   await writeBig(path.join(root, NAMES.client), opts.clientBytes);
   const small = Buffer.alloc(opts.smallSize, 0x61);
   await manyFiles(path.join(root, NAMES.small), opts.smallFiles, NAMES.smallFile, small);
-  for (const n of opts.listSizes) {
+  // The listing directories, and the one of the HTTP directory page (often one of them).
+  for (const n of new Set([...opts.listSizes, opts.httpDirEntries])) {
     await manyFiles(path.join(root, NAMES.listDir(n)), n, (i) => `entry-${String(i).padStart(6, '0')}.txt`, Buffer.alloc(0));
   }
   const incoming = path.join(root, NAMES.incoming);

@@ -27,6 +27,10 @@ export interface Options {
   sftpClients: number;
   sftpLogins: number;
   sftpLoginConcurrency: number;
+  /** HTTP: the directory page's size (entries), how many GETs of it at most (time-boxed), and the big download's client (curl, or the raw Node client). */
+  httpDirEntries: number;
+  httpDirRequests: number;
+  httpClient: 'node' | 'curl';
   /** Upper bound in seconds for the time-boxed scenarios (small files, session rate). */
   budgetSeconds: number;
   /** Timeout for one transfer, in ms. */
@@ -38,8 +42,9 @@ export interface Options {
   profile: boolean;
   /** A measurement during which other processes used more of the server's core than this (%) is repeated... */
   noiseRetryPct: number;
-  /** ...up to this many attempts in all (the quietest is kept). */
+  /** ...up to this many attempts in all (the quietest is kept), pausing this many seconds times the attempts so far in between. */
   noiseTries: number;
+  noiseWaitSeconds: number;
   /** Where the dataset goes (a temp directory is made inside). */
   tmpBase: string;
   keepData: boolean;
@@ -64,8 +69,11 @@ function list(name: string, fallback: string[]): string[] {
     .filter(Boolean);
 }
 
-/** All server names, in report order (Wharf first). */
-export const ALL_SERVERS = ['wharf', 'vsftpd', 'pure-ftpd', 'pyftpdlib', 'ftp-srv', 'openssh'];
+/** The servers of the default run, in report order (Wharf first). */
+export const ALL_SERVERS = ['wharf', 'vsftpd', 'pure-ftpd', 'pyftpdlib', 'ftp-srv', 'openssh', 'nginx'];
+
+/** Variants of Wharf, run only when named in BENCH_SERVERS (see servers/wharf.ts). */
+export const OPT_IN_SERVERS = ['wharf-console', 'wharf-hooks'];
 
 /** Reads the settings. */
 export function readOptions(): Options {
@@ -89,6 +97,9 @@ export function readOptions(): Options {
     sftpClients: Math.round(num('BENCH_SFTP_CLIENTS', quick ? 10 : 50)),
     sftpLogins: Math.round(num('BENCH_SFTP_LOGINS', quick ? 100 : 500)),
     sftpLoginConcurrency: Math.max(1, Math.round(num('BENCH_SFTP_LOGIN_CONCURRENCY', 16))),
+    httpDirEntries: Math.max(1, Math.round(num('BENCH_HTTP_DIR', 10000))),
+    httpDirRequests: Math.max(1, Math.round(num('BENCH_HTTP_DIR_REQUESTS', quick ? 50 : 500))),
+    httpClient: httpClient(),
     budgetSeconds: num('BENCH_BUDGET_S', quick ? 3 : 5),
     transferTimeoutMs: Math.round(num('BENCH_TIMEOUT_S', 120) * 1000),
     serverCpu: process.env.BENCH_SERVER_CPU ?? '0',
@@ -96,9 +107,16 @@ export function readOptions(): Options {
     profile: process.env.BENCH_PROFILE === '1',
     noiseRetryPct: num('BENCH_NOISE_RETRY', 10),
     noiseTries: Math.max(1, Math.round(num('BENCH_NOISE_TRIES', 3))),
+    noiseWaitSeconds: num('BENCH_NOISE_WAIT_S', 0),
     tmpBase: process.env.BENCH_TMP ?? '/tmp',
     keepData: process.env.BENCH_KEEP_DATA === '1',
   };
+}
+
+function httpClient(): 'node' | 'curl' {
+  const v = process.env.BENCH_HTTP_CLIENT ?? 'curl';
+  if (v !== 'node' && v !== 'curl') throw new Error(`BENCH_HTTP_CLIENT: node or curl, not ${v}`);
+  return v;
 }
 
 /** True when scenario `id` is selected. */

@@ -1,9 +1,12 @@
 /**
  * BENCH_PROFILE=1: runs Wharf under `node --cpu-prof` for the big RETR, the
  * big STOR, the small files, the session rate and the biggest LIST (or the
- * ids in BENCH_PROFILE_SCENARIOS, SFTP ones included), one server process each so their
- * profiles stay apart; then summarises each .cpuprofile: self time by function and by
- * module. Writes bench/raw/profile-*.cpuprofile and bench/raw/profile.md.
+ * ids in BENCH_PROFILE_SCENARIOS, SFTP and HTTP ones included), one server
+ * process each so their profiles stay apart; then summarises each
+ * .cpuprofile: self time by function and by module. BENCH_PROFILE_SERVER
+ * profiles one of Wharf's variants instead (`wharf-console`,
+ * `wharf-hooks`). Writes bench/raw/profile-*.cpuprofile and
+ * bench/raw/profile.md.
  */
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,7 +15,8 @@ import type { Options } from './options.js';
 import { allScenarios } from './scenarios/index.js';
 import type { Scenario } from './scenarios/common.js';
 import { freePort } from './servers/launch.js';
-import { wharf } from './servers/wharf.js';
+import { SERVERS } from './servers/index.js';
+import type { ServerSpec } from './servers/types.js';
 
 interface ProfileNode {
   id: number;
@@ -85,16 +89,17 @@ export function summariseProfile(p: CpuProfile, title: string, n = 25): string {
 }
 
 /** Profiles one server process running `chain` in order; the profile covers the whole process. */
-async function profileOne(chain: Scenario[], opts: Options, ds: Dataset, workDir: string, rawDir: string): Promise<string> {
+async function profileOne(spec: ServerSpec, chain: Scenario[], opts: Options, ds: Dataset, workDir: string, rawDir: string): Promise<string> {
   const id = chain.map((sc) => sc.id).join('+');
   const profileDir = path.join(workDir, `prof-${id}`);
   await mkdir(profileDir, { recursive: true });
-  const server = await wharf.start({
+  const server = await spec.start({
     dataset: ds,
     workDir,
     cert: ds.cert,
     cpu: opts.serverCpu,
     port: await freePort(),
+    httpPort: await freePort(),
     passive: [29000, 29999],
     profileDir,
     ...(ds.ssh ? { ssh: ds.ssh } : {}),
@@ -102,7 +107,7 @@ async function profileOne(chain: Scenario[], opts: Options, ds: Dataset, workDir
   const results: string[] = [];
   try {
     for (const sc of chain) {
-      const metrics = await sc.run({ server, spec: wharf, opts, dataset: ds, rep: 0, note: (msg) => process.stdout.write(`note: ${msg}\n`), noise: () => undefined });
+      const metrics = await sc.run({ server, spec, opts, dataset: ds, rep: 0, note: (msg) => process.stdout.write(`note: ${msg}\n`), noise: () => undefined });
       results.push(
         `${sc.id}: ${Object.entries(metrics)
           .map(([k, v]) => `${k}=${v.toPrecision(4)}`)
@@ -134,11 +139,15 @@ export async function runProfile(opts: Options, ds: Dataset, workDir: string, ra
   // Comma-separated runs; `a+b` runs a then b in the same server process.
   const runs = (process.env.BENCH_PROFILE_SCENARIOS ?? `retr-big,stor-big,small-files,sessions,list-${opts.listSizes[0] ?? 0}`).split(',');
   const all = allScenarios(opts);
+  // Wharf, or one of its variants (BENCH_PROFILE_SERVER=wharf-hooks).
+  const name = process.env.BENCH_PROFILE_SERVER ?? 'wharf';
+  const spec = SERVERS.find((x) => x.name === name && (x.name === 'wharf' || x.variantOf === 'wharf'));
+  if (!spec) throw new Error(`BENCH_PROFILE_SERVER: not Wharf or one of its variants: ${name}`);
   for (const run of runs) {
     const chain = run.split('+').map((id) => all.find((x) => x.id === id));
     if (chain.some((x) => !x)) throw new Error(`BENCH_PROFILE_SCENARIOS: unknown scenario in ${run}`);
     process.stdout.write(`profiling ${run}\n`);
-    parts.push(await profileOne(chain as Scenario[], opts, ds, workDir, rawDir));
+    parts.push(await profileOne(spec, chain as Scenario[], opts, ds, workDir, rawDir));
   }
   const out = path.join(rawDir, 'profile.md');
   await writeFile(out, parts.join('\n'));

@@ -25,8 +25,8 @@ export interface RawRun {
   seconds: number;
   options: object;
   machine: Record<string, string>;
-  /** `protocols` is absent in runs saved before SFTP was measured (FTP only). */
-  servers: { name: string; note: string; protocols?: string[] }[];
+  /** `protocols` is absent in runs saved before SFTP was measured (FTP only); `variantOf` marks a variant of Wharf (not a peer). */
+  servers: { name: string; note: string; protocols?: string[]; variantOf?: string }[];
   scenarios: { id: string; title: string; tls: boolean; protocol?: string; metrics: MetricDef[] }[];
   ceilings: { id: string; title: string; metrics: MetricDef[] }[];
   records: RawRecord[];
@@ -100,7 +100,7 @@ const SATURATED = 90;
 const NOISY = 10;
 
 /** Counts and noise-level memory deltas have no meaningful ratio. */
-const RATIO_SKIP = new Set(['clientCpu', 'served', 'files', 'open', 'peakMiB', 'noise']);
+const RATIO_SKIP = new Set(['clientCpu', 'served', 'files', 'open', 'peakMiB', 'noise', 'pages', 'pageKiB', 'reconnects']);
 
 /** One table group: the scenarios of one protocol and the servers that serve it. */
 interface Group {
@@ -111,10 +111,10 @@ interface Group {
   heading: (text: string) => string;
 }
 
-/** FTP (and FTPS) first, then SFTP; a group without scenarios or servers is left out. */
+/** FTP (and FTPS) first, then SFTP, then HTTP; a group without scenarios or servers is left out. */
 function groups(run: RawRun): Group[] {
   const out: Group[] = [];
-  for (const protocol of ['ftp', 'sftp']) {
+  for (const protocol of ['ftp', 'sftp', 'http']) {
     const scenarios = run.scenarios.filter((s) => (s.protocol ?? 'ftp') === protocol);
     const servers = run.servers.filter((s) => (s.protocols ?? ['ftp']).includes(protocol)).map((s) => s.name);
     if (scenarios.length === 0 || servers.length === 0) continue;
@@ -134,6 +134,40 @@ function bestPeer(r: Results, peers: string[], id: string, m: MetricDef): { name
   return top;
 }
 
+/** A signed difference in a metric's unit, e.g. `+0.021`. */
+function deltaText(d: number, digits: number): string {
+  if (!Number.isFinite(d)) return '';
+  return `${d >= 0 ? '+' : '−'}${fmt(Math.abs(d), digits)}`;
+}
+
+/**
+ * Wharf's variants (e.g. with the console on) against plain Wharf in the
+ * same run: variant ÷ wharf and the difference, per metric. For a
+ * lower-is-better metric above 1× is the variant's overhead.
+ */
+function variantTable(r: Results, heading: (text: string) => string, scenarios: RawRun['scenarios'], variants: string[]): string[] {
+  const out = [`## ${heading('Wharf variants ÷ wharf (medians)')}`, ''];
+  out.push(
+    "The same build with more turned on, against plain `wharf` in the same run: the ratio, and the difference in the metric's unit. For ↓ metrics (CPU, time) above 1× is what the variant costs; for ↑ metrics (rates) below 1×.",
+    '',
+  );
+  out.push(`| scenario | metric | | ${variants.map((v) => `${v} ÷ wharf`).join(' | ')} |`, `|---|---|---|${variants.map(() => '---:|').join('')}`);
+  for (const s of scenarios) {
+    for (const m of s.metrics.filter((x) => !RATIO_SKIP.has(x.key))) {
+      const w = r.median('wharf', s.id, m.key);
+      if (!Number.isFinite(w)) continue;
+      const cells = variants.map((v) => {
+        const x = r.median(v, s.id, m.key);
+        if (!Number.isFinite(x)) return 'n/a';
+        return `${ratioCell(x, w)} (${deltaText(x - w, (m.digits ?? 0) + 1)})`;
+      });
+      out.push(`| ${s.title} | ${m.label} (${m.unit}) | ${m.better === 'higher' ? '↑' : '↓'} | ${cells.join(' | ')} |`);
+    }
+  }
+  out.push('');
+  return out;
+}
+
 /** The markdown report. */
 export function renderReport(run: RawRun): string {
   const r = new Results(run);
@@ -147,7 +181,7 @@ export function renderReport(run: RawRun): string {
       .join('; ')}.`,
   );
   out.push(
-    'Each server is pinned to core 0 and the load generator (one Node process, raw FTP over many sockets; for SFTP, OpenSSH `sftp` processes or the ssh2 client in that process) to core 1.',
+    'Each server is pinned to core 0 and the load generator (one Node process, raw FTP over many sockets; for SFTP, OpenSSH `sftp` processes or the ssh2 client in that process; for HTTP, a raw HTTP/1.1 client in that process) to core 1.',
   );
   out.push(
     'Cells: median (min–max); ⚠N = N repetitions failed (see Errors); ‡ = the load generator used over 90% of its core there, so the figure may be client-bound; § = other processes on this shared machine used over 10% of the server core during it (median), even after up to 3 attempts. MB = 10^6 bytes. Server CPU comes from a cpuacct cgroup per server (every process it forks included) where the machine has one, else /proc (see "server CPU from" above).',
@@ -169,7 +203,9 @@ export function renderReport(run: RawRun): string {
 
   for (const g of groups(run)) {
     const { servers: cols, scenarios, heading } = g;
-    const peerCols = cols.filter((x) => x !== 'wharf');
+    const variantOf = new Map(run.servers.filter((x) => x.variantOf).map((x) => [x.name, x.variantOf as string]));
+    const peerCols = cols.filter((x) => x !== 'wharf' && !variantOf.has(x));
+    const variantCols = cols.filter((x) => variantOf.get(x) === 'wharf');
     out.push(`## ${heading('Results')}`, '', `| scenario | metric | ${cols.join(' | ')} |`, `|---|---|${cols.map(() => '---:|').join('')}`);
     for (const s of scenarios) {
       for (const m of s.metrics.filter((x) => x.key !== 'clientCpu')) {
@@ -205,6 +241,8 @@ export function renderReport(run: RawRun): string {
       out.push('');
     }
 
+    if (variantCols.length > 0 && cols.includes('wharf')) out.push(...variantTable(r, heading, scenarios, variantCols));
+
     out.push(`## ${heading('Load generator CPU (% of its core, median)')}`, '', 'The client must not be the bottleneck: near 100% a figure is client-bound (‡ above).', '');
     if (g.protocol === 'sftp') out.push("For the OpenSSH `sftp` client processes this includes their CPU (a cgroup of their own) besides the Node process's.", '');
     out.push(`| scenario | ${cols.join(' | ')} |`, `|---|${cols.map(() => '---:|').join('')}`);
@@ -215,11 +253,12 @@ export function renderReport(run: RawRun): string {
     out.push('');
   }
 
-  out.push("## The issue's targets", '', ...targetLines(r, run), '');
+  const targets = targetLines(r, run);
+  if (targets.length > 0) out.push("## The issues' targets", '', ...targets, '');
 
   const errs = run.records.filter((x) => x.error || x.notes);
   if (errs.length > 0) {
-    out.push('## Errors and partial failures', '');
+    out.push('## Errors, partial failures and notes', '');
     for (const e of errs) {
       const text = e.error ?? (e.notes ?? []).join('; ');
       out.push(`- ${e.server} · ${e.id} · rep ${e.rep + 1}: ${text.replace(/\s+/g, ' ').slice(0, 300)}`);

@@ -1,7 +1,7 @@
 /**
- * The targets of the performance issue, checked against the medians of the
- * same run: one line each, saying met / missed / not measured, with the
- * numbers compared.
+ * The targets of the performance issues (FTP, SFTP, the web view), checked
+ * against the medians of the same run: one line each, saying met / missed /
+ * not measured, with the numbers compared.
  */
 import type { RawRun, Results } from './report.js';
 
@@ -34,67 +34,73 @@ export function targetLines(r: Results, run: RawRun): string[] {
   const biggest = sizes.length > 0 ? Math.max(...sizes) : NaN;
   const clients = (run.options as { clients?: number }).clients ?? 100;
 
-  const retr = m('wharf', 'retr-big', 'mbps');
-  const pipe = m('ceiling', 'node-tcp-pipe-1024k', 'mbps');
-  add(
-    cmp(retr, '>=', 0.9 * pipe),
-    `RETR single stream ≥ 0.9× the minimal Node pipe (1 MiB): ${f(retr)} vs ${f(pipe)} MB/s (${f(retr / pipe, 2)}×); vsftpd ${f(m('vsftpd', 'retr-big', 'mbps'))} MB/s (${f(retr / m('vsftpd', 'retr-big', 'mbps'), 2)}×)`,
-  );
-
-  const stor = m('wharf', 'stor-big', 'mbps');
-  const vstor = m('vsftpd', 'stor-big', 'mbps');
-  add(cmp(stor, '>=', vstor), `STOR ≥ vsftpd: ${f(stor)} vs ${f(vstor)} MB/s`);
-
-  const agg = m('wharf', 'clients', 'mbps');
-  const pagg = m('pyftpdlib', 'clients', 'mbps');
-  const p99 = m('wharf', 'clients', 'p99');
-  const pp99 = m('pyftpdlib', 'clients', 'p99');
-  add(all([cmp(agg, '>=', pagg), cmp(p99, '<=', pp99)]), `${clients} concurrent RETR ≥ pyftpdlib, p99 no worse: ${f(agg)} vs ${f(pagg)} MB/s, p99 ${f(p99, 3)} vs ${f(pp99, 3)} s`);
-
-  const cpu = m('wharf', 'sessions', 'cpuMs');
-  const pcpu = m('pyftpdlib', 'sessions', 'cpuMs');
-  add(cmp(cpu, '<=', pcpu), `anonymous session CPU ≤ pyftpdlib: ${f(cpu, 3)} vs ${f(pcpu, 3)} ms/session`);
-
-  add(null, 'user logins hash off the event loop, with a bounded credential cache: not measured by this benchmark (anonymous only)');
-
-  for (const kind of ['list', 'mlsd']) {
-    const id = `${kind}-${biggest}`;
-    const w = m('wharf', id, 'seconds');
-    const p = m('pure-ftpd', id, 'seconds');
+  // The FTP issue, when FTP scenarios ran.
+  if (run.scenarios.some((s) => (s.protocol ?? 'ftp') === 'ftp')) {
+    const retr = m('wharf', 'retr-big', 'mbps');
+    const pipe = m('ceiling', 'node-tcp-pipe-1024k', 'mbps');
     add(
-      cmp(w, '<=', p),
-      `${kind.toUpperCase()} of ${f(biggest)} entries no slower than pure-ftpd: ${f(w, 3)} vs ${f(p, 3)} s; Wharf's RSS grew ${f(m('wharf', id, 'peakMiB'), 1)} MiB during it`,
+      cmp(retr, '>=', 0.9 * pipe),
+      `RETR single stream ≥ 0.9× the minimal Node pipe (1 MiB): ${f(retr)} vs ${f(pipe)} MB/s (${f(retr / pipe, 2)}×); vsftpd ${f(m('vsftpd', 'retr-big', 'mbps'))} MB/s (${f(retr / m('vsftpd', 'retr-big', 'mbps'), 2)}×)`,
     );
-  }
 
-  const small = m('wharf', 'small-files', 'filesPerS');
-  add(
-    cmp(small, '>=', 1700),
-    `small files ≥ 1,700 files/s: ${f(small)} files/s (pure-ftpd ${f(m('pure-ftpd', 'small-files', 'filesPerS'))}, vsftpd ${f(m('vsftpd', 'small-files', 'filesPerS'))})`,
-  );
+    const stor = m('wharf', 'stor-big', 'mbps');
+    const vstor = m('vsftpd', 'stor-big', 'mbps');
+    add(cmp(stor, '>=', vstor), `STOR ≥ vsftpd: ${f(stor)} vs ${f(vstor)} MB/s`);
 
-  const pss = m('wharf', 'idle', 'pssKiB');
-  const rss = m('wharf', 'idle', 'rssKiB');
-  add(
-    cmp(Math.max(pss, rss), '<=', 8),
-    `idle session ≤ 8 KiB (aim 4): RSS ${f(rss, 1)} KiB, PSS ${f(pss, 1)} KiB per session (pyftpdlib RSS ${f(m('pyftpdlib', 'idle', 'rssKiB'), 1)} KiB)`,
-  );
+    const agg = m('wharf', 'clients', 'mbps');
+    const pagg = m('pyftpdlib', 'clients', 'mbps');
+    const p99 = m('wharf', 'clients', 'p99');
+    const pp99 = m('pyftpdlib', 'clients', 'p99');
+    add(
+      all([cmp(agg, '>=', pagg), cmp(p99, '<=', pp99)]),
+      `${clients} concurrent RETR ≥ pyftpdlib, p99 no worse: ${f(agg)} vs ${f(pagg)} MB/s, p99 ${f(p99, 3)} vs ${f(pp99, 3)} s`,
+    );
 
-  if (run.scenarios.some((s) => s.tls)) {
-    const checks: (boolean | null)[] = [];
-    const parts: string[] = [];
-    for (const id of ['tls-retr-big', 'tls-stor-big', 'tls-clients']) {
-      const w = m('wharf', id, 'mbps');
-      const p = m('pure-ftpd', id, 'mbps');
-      checks.push(cmp(w, '>=', p));
-      parts.push(`${id.slice(4)} ${f(w)} vs ${f(p)} MB/s`);
+    const cpu = m('wharf', 'sessions', 'cpuMs');
+    const pcpu = m('pyftpdlib', 'sessions', 'cpuMs');
+    add(cmp(cpu, '<=', pcpu), `anonymous session CPU ≤ pyftpdlib: ${f(cpu, 3)} vs ${f(pcpu, 3)} ms/session`);
+
+    add(null, 'user logins hash off the event loop, with a bounded credential cache: not measured by this benchmark (anonymous only)');
+
+    for (const kind of ['list', 'mlsd']) {
+      const id = `${kind}-${biggest}`;
+      const w = m('wharf', id, 'seconds');
+      const p = m('pure-ftpd', id, 'seconds');
+      add(
+        cmp(w, '<=', p),
+        `${kind.toUpperCase()} of ${f(biggest)} entries no slower than pure-ftpd: ${f(w, 3)} vs ${f(p, 3)} s; Wharf's RSS grew ${f(m('wharf', id, 'peakMiB'), 1)} MiB during it`,
+      );
     }
-    const served = m('wharf', 'tls-clients', 'served');
-    checks.push(cmp(served, '>=', clients));
-    add(all(checks), `FTPS ≥ pure-ftpd in every TLS scenario, all ${clients} clients served: ${parts.join(', ')}; served ${f(served)}/${clients}`);
-    const tcpu = m('wharf', 'tls-sessions', 'cpuMs');
-    const ptcpu = m('pyftpdlib', 'tls-sessions', 'cpuMs');
-    add(cmp(tcpu, '<=', ptcpu), `TLS session CPU ≤ pyftpdlib: ${f(tcpu, 3)} vs ${f(ptcpu, 3)} ms/session`);
+
+    const small = m('wharf', 'small-files', 'filesPerS');
+    add(
+      cmp(small, '>=', 1700),
+      `small files ≥ 1,700 files/s: ${f(small)} files/s (pure-ftpd ${f(m('pure-ftpd', 'small-files', 'filesPerS'))}, vsftpd ${f(m('vsftpd', 'small-files', 'filesPerS'))})`,
+    );
+
+    const pss = m('wharf', 'idle', 'pssKiB');
+    const rss = m('wharf', 'idle', 'rssKiB');
+    add(
+      cmp(Math.max(pss, rss), '<=', 8),
+      `idle session ≤ 8 KiB (aim 4): RSS ${f(rss, 1)} KiB, PSS ${f(pss, 1)} KiB per session (pyftpdlib RSS ${f(m('pyftpdlib', 'idle', 'rssKiB'), 1)} KiB)`,
+    );
+
+    if (run.scenarios.some((s) => s.tls)) {
+      const checks: (boolean | null)[] = [];
+      const parts: string[] = [];
+      for (const id of ['tls-retr-big', 'tls-stor-big', 'tls-clients']) {
+        const w = m('wharf', id, 'mbps');
+        const p = m('pure-ftpd', id, 'mbps');
+        checks.push(cmp(w, '>=', p));
+        parts.push(`${id.slice(4)} ${f(w)} vs ${f(p)} MB/s`);
+      }
+      const served = m('wharf', 'tls-clients', 'served');
+      checks.push(cmp(served, '>=', clients));
+      add(all(checks), `FTPS ≥ pure-ftpd in every TLS scenario, all ${clients} clients served: ${parts.join(', ')}; served ${f(served)}/${clients}`);
+      const tcpu = m('wharf', 'tls-sessions', 'cpuMs');
+      const ptcpu = m('pyftpdlib', 'tls-sessions', 'cpuMs');
+      add(cmp(tcpu, '<=', ptcpu), `TLS session CPU ≤ pyftpdlib: ${f(tcpu, 3)} vs ${f(ptcpu, 3)} ms/session`);
+    }
   }
 
   // The SFTP issue: Wharf at or above OpenSSH's sshd on each, as ratios of the same run.
@@ -109,6 +115,19 @@ export function targetLines(r: Results, run: RawRun): string[] {
       const w = m('wharf', id, key);
       const o = m('openssh', id, key);
       add(cmp(w, '>=', o), `SFTP ${what} ≥ OpenSSH: ${f(w)} vs ${f(o)} ${unit} (${f(w / o, 2)}×)`);
+    }
+  }
+  // The web view issue: throughput at or above nginx's, as ratios of the same run.
+  if (run.scenarios.some((s) => s.protocol === 'http')) {
+    const web: [string, string, string, string, '>=' | '<='][] = [
+      ['http-get-big', 'mbps', 'download', 'MB/s', '>='],
+      ['http-clients', 'mbps', 'concurrent downloads (aggregate)', 'MB/s', '>='],
+    ];
+    for (const s of run.scenarios.filter((x) => x.id.startsWith('http-dir-'))) web.push([s.id, 'msPerPage', `directory page (${s.id.slice(9)} entries) time`, 'ms', '<=']);
+    for (const [id, key, what, unit, op] of web) {
+      const w = m('wharf', id, key);
+      const n = m('nginx', id, key);
+      add(cmp(w, op, n), `HTTP ${what} ${op === '>=' ? '≥' : '≤'} nginx: ${f(w, unit === 'ms' ? 2 : 0)} vs ${f(n, unit === 'ms' ? 2 : 0)} ${unit} (${f(w / n, 2)}×)`);
     }
   }
   return lines;

@@ -1,12 +1,13 @@
 /**
  * The scenarios, in the order they run against each server (the memory of
- * idle sessions first, on a freshly started server; the SFTP ones last,
- * run only on servers that serve SFTP).
+ * idle sessions first, on a freshly started server; then the SFTP ones and
+ * the HTTP ones, run only on servers that serve those).
  */
 import type { Options } from '../options.js';
 import type { Scenario } from './common.js';
 import { listing } from './listing.js';
 import { idleSessions, sessionRate } from './sessions.js';
+import { httpScenarios } from './http.js';
 import { sftpScenarios } from './sftp.js';
 import { manyClients, retrBig, smallFiles, storBig } from './transfer.js';
 
@@ -16,5 +17,6 @@ export function allScenarios(opts: Options): Scenario[] {
   for (const n of opts.listSizes) list.push(listing('LIST', n), listing('MLSD', n));
   if (opts.tls) list.push(sessionRate(true, opts), retrBig(true, opts), storBig(true, opts), manyClients(true, opts), smallFiles(true, opts));
   list.push(...sftpScenarios(opts));
+  list.push(...httpScenarios(opts));
   return list;
 }

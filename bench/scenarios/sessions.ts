@@ -6,7 +6,7 @@
 import { Control } from '../ftp/control.js';
 import type { Options } from '../options.js';
 import { treeMemory } from '../proc.js';
-import { CLIENT_CPU, errorSummary, measure, pool, sleep, type Ctx, type Metrics, type Scenario } from './common.js';
+import { CLIENT_CPU, errorSummary, measure, pool, quiesce, sleep, type Ctx, type Metrics, type Scenario } from './common.js';
 
 /** One anonymous session: connect, (AUTH TLS,) USER, PASS, QUIT, close. */
 async function oneSession(ctx: Ctx, tls: boolean): Promise<void> {
@@ -19,6 +19,9 @@ async function oneSession(ctx: Ctx, tls: boolean): Promise<void> {
     c.destroy();
   }
 }
+
+/** Sessions run before the measured ones. */
+const WARM_SESSIONS = 200;
 
 /** Anonymous login + QUIT, a few sessions in flight, time-boxed. */
 export function sessionRate(tls: boolean, opts: Options): Scenario {
@@ -35,6 +38,10 @@ export function sessionRate(tls: boolean, opts: Options): Scenario {
     applies: (spec) => !tls || spec.tls,
     async run(ctx: Ctx): Promise<Metrics> {
       const { sessions, sessionConcurrency, budgetSeconds } = ctx.opts;
+      // Warm up (code paths, JIT) outside the measurement: it runs first on a freshly started server.
+      const warm = await pool(WARM_SESSIONS, sessionConcurrency, () => oneSession(ctx, tls));
+      if (warm.some((r) => r.status === 'rejected')) throw new Error(`warm-up failed: ${errorSummary(warm)}`);
+      await quiesce(ctx);
       const deadline = performance.now() + budgetSeconds * 1000;
       let done = 0;
       const m = await measure(

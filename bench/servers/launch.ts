@@ -2,7 +2,7 @@
  * Starting and stopping server processes: each runs in its own process
  * group under `taskset`, its output goes to a log file, readiness is a
  * bounded series of connection attempts that must see a 220 greeting (or
- * an SSH identification line), and
+ * an SSH identification line, or an HTTP status line), and
  * stopping sends SIGTERM to the group, then SIGKILL after a grace period.
  * Every group started is remembered so an interrupted run still stops them.
  */
@@ -70,8 +70,8 @@ export function spawnPinned(command: string, args: string[], opts: SpawnOptions)
   return child;
 }
 
-/** What tells that a server is ready: an FTP 220 greeting, or an SSH identification line. */
-export type Probe = { kind: 'ftp' | 'ssh'; port: number };
+/** What tells that a server is ready: an FTP 220 greeting, an SSH identification line, or an HTTP status line (to `HEAD /`). */
+export type Probe = { kind: 'ftp' | 'ssh' | 'http'; port: number };
 
 /** Resolves once host:port sends an SSH identification line (`SSH-2.0-...`); rejects on close or after `timeoutMs`. */
 export function sshBanner(host: string, port: number, timeoutMs = 2000): Promise<string> {
@@ -97,8 +97,34 @@ export function sshBanner(host: string, port: number, timeoutMs = 2000): Promise
   });
 }
 
+/** Resolves with the status line host:port answers to `HEAD /` (any status); rejects on close or after `timeoutMs`. */
+export function httpStatusLine(host: string, port: number, timeoutMs = 2000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    let text = '';
+    const done = (err: Error | null, line?: string) => {
+      clearTimeout(timer);
+      socket.destroy();
+      if (err) reject(err);
+      else resolve(line as string);
+    };
+    const timer = setTimeout(() => done(new Error('no HTTP answer')), timeoutMs);
+    socket.setEncoding('latin1');
+    socket.once('connect', () => socket.write('HEAD / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'));
+    socket.on('data', (d: string) => {
+      text += d;
+      const end = text.indexOf('\r\n');
+      if (end >= 0) done(text.startsWith('HTTP/1.') ? null : new Error(`not HTTP: ${text.slice(0, 40)}`), text.slice(0, end));
+      else if (text.length > 8192) done(new Error('no HTTP status line in the first 8 KiB'));
+    });
+    socket.once('error', (err) => done(err));
+    socket.once('close', () => done(new Error('closed before an HTTP status line')));
+  });
+}
+
 async function probeOnce(host: string, probe: Probe): Promise<void> {
   if (probe.kind === 'ssh') return void (await sshBanner(host, probe.port));
+  if (probe.kind === 'http') return void (await httpStatusLine(host, probe.port));
   const c = await Control.connect({ host, port: probe.port, timeoutMs: 2000 });
   await c.quit();
 }
@@ -153,7 +179,7 @@ export function stopGroup(child: ChildProcess, graceMs = 5000): Promise<void> {
 /**
  * Starts a command pinned to a core and waits for its greeting: FTP's 220
  * on `port` unless `probes` says otherwise (an `ssh` probe also sets the
- * server's `sftpPort`).
+ * server's `sftpPort`; HTTP ports are the launcher's to set).
  */
 export async function startProcess(command: string, args: string[], opts: SpawnOptions & { port: number; probes?: Probe[] }): Promise<RunningServer> {
   const cgroup = await createCpuGroup(`wharf-bench-${process.pid}-${opts.port}`);

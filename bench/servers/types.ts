@@ -34,7 +34,7 @@ export interface SshFiles {
 }
 
 /** The protocols a server is measured on. */
-export type Protocol = 'ftp' | 'sftp';
+export type Protocol = 'ftp' | 'sftp' | 'http';
 
 /** Everything a launcher needs. */
 export interface StartEnv {
@@ -45,6 +45,8 @@ export interface StartEnv {
   /** CPU list for taskset (e.g. "0"). */
   cpu: string;
   port: number;
+  /** A second free port for a server that also serves HTTP (Wharf's `[http]`); nginx listens on `port`. */
+  httpPort: number;
   passive: [number, number];
   /** A snapshot of Wharf's build (bin/, dist/src/) taken at the start, so every repetition runs the same code. */
   wharfRoot?: string;
@@ -65,6 +67,14 @@ export interface RunningServer {
   sftpPort?: number;
   /** ...and the user the SFTP scenarios log in as there (with the run's client key). */
   sftpUser?: string;
+  /** The HTTP port, for a server that serves HTTP (Wharf's web view, nginx). */
+  httpPort?: number;
+  /**
+   * Called by the harness after a measured piece of work and before the
+   * server's CPU is read again: waits until work the server deferred (hooks
+   * still queued) is done, so its CPU is counted. Returns a remark or null.
+   */
+  settle?(): Promise<string | null>;
   /** Stops the server (its whole process group) and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -88,5 +98,11 @@ export interface ServerSpec {
   note: string;
   /** What it is measured on; FTP only when absent. */
   protocols?: Protocol[];
+  /**
+   * Set for a variant of another server (e.g. `wharf-console` of `wharf`):
+   * the report compares it with that server (variant ÷ base) instead of
+   * treating it as a peer.
+   */
+  variantOf?: string;
   start(env: StartEnv): Promise<RunningServer>;
 }

@@ -2,16 +2,32 @@
  * Wharf itself: `node bin/wharf.js serve --config <generated toml>`, with
  * anonymous access to the dataset, a drop box for uploads, FTPS enabled
  * (plain sessions still allowed), limits raised for 1,000 sessions, and
- * logging at "warn" so that, like the peers, it logs no line per command.
- * With the run's SSH keys it also serves SFTP on a second port: `[sftp]`
- * with a host key from `wharf gen-hostkey`, and one user whose home is the
- * dataset and who logs in with the client's key (as root does on sshd).
+ * logging at "warn" so that, like the peers, it logs no line per command
+ * or transfer (and no xferlog: `transfer_log` is not set; nginx runs with
+ * `access_log off`). With the run's SSH keys it also serves SFTP on a
+ * second port: `[sftp]` with a host key from `wharf gen-hostkey`, and one
+ * user whose home is the dataset and who logs in with the client's key (as
+ * root does on sshd). The web view (`[http]`) serves the same anonymous
+ * root on the harness's HTTP port.
+ *
+ * Two opt-in variants measure the operator's console (issue 13) against
+ * plain `wharf`, with everything else equal:
+ *
+ * - `wharf-console`: `[admin]` on (its listener, the Prometheus registry
+ *   and the status tracker subscribed to the events); after each measured
+ *   piece of work the harness scrapes `/metrics` once, as Prometheus would;
+ * - `wharf-hooks`: the same plus `[[hooks]]` for `upload` and `download`
+ *   running `/bin/true` (a fork + exec per transfer, pinned to the server's
+ *   core and charged to its cgroup); after each measured piece of work the
+ *   harness polls `/metrics` until every hook has run, so their CPU counts.
  */
+import { execFile } from 'node:child_process';
 import { cp, mkdir, symlink, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { freePort, startProcess } from './launch.js';
-import type { ServerSpec, StartEnv } from './types.js';
+import type { RunningServer, ServerSpec, StartEnv } from './types.js';
 
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
 
@@ -38,8 +54,28 @@ export async function snapshotWharf(dir: string): Promise<string> {
   return dir;
 }
 
-/** Wharf's TOML for the benchmark; `sftpPort` turns on `[sftp]` with a key-login user whose home is the dataset. */
-export function wharfConfig(env: StartEnv, logLevel: string, sftpPort?: number): string {
+/** What a variant adds to the plain configuration. */
+export type ConsoleMode = 'off' | 'console' | 'hooks';
+
+/** The `[admin]` listener of a console variant. */
+interface AdminSettings {
+  port: number;
+  /** A `wharf hash-password` hash of {@link ADMIN_PASSWORD}. */
+  tokenHash: string;
+}
+
+/** The admin token the bench scrapes `/metrics` with (a local, throwaway listener). */
+const ADMIN_PASSWORD = 'wharf-bench-admin';
+
+/** The hook command of `wharf-hooks`: does nothing, so the figure is the cost of running a hook at all. */
+export const HOOK_COMMAND = '/bin/true';
+
+/**
+ * Wharf's TOML for the benchmark; `sftpPort` turns on `[sftp]` with a
+ * key-login user whose home is the dataset, `admin` the console, `hooks`
+ * the upload and download hooks.
+ */
+export function wharfConfig(env: StartEnv, logLevel: string, sftpPort?: number, admin?: AdminSettings, hooks = false): string {
   const ssh = env.ssh;
   const sftp =
     ssh && sftpPort !== undefined
@@ -57,6 +93,8 @@ export function wharfConfig(env: StartEnv, logLevel: string, sftpPort?: number):
           '',
         ]
       : [];
+  const adminTables = admin ? ['[admin]', 'host = "127.0.0.1"', `port = ${admin.port}`, `token = ${JSON.stringify(admin.tokenHash)}`, ''] : [];
+  const hookTables = hooks ? ['upload', 'download'].flatMap((event) => ['[[hooks]]', `event = "${event}"`, `command = [${JSON.stringify(HOOK_COMMAND)}]`, '']) : [];
   return [
     '[server]',
     'host = "127.0.0.1"',
@@ -78,34 +116,153 @@ export function wharfConfig(env: StartEnv, logLevel: string, sftpPort?: number):
     `upload_dir = ${JSON.stringify(env.dataset.incoming)}`,
     'max_connections = 10000',
     '',
+    '[http]',
+    'host = "127.0.0.1"',
+    `port = ${env.httpPort}`,
+    '',
     ...sftp,
+    ...adminTables,
+    ...hookTables,
     '[log]',
     `level = "${logLevel}"`,
     '',
   ].join('\n');
 }
 
-/** Wharf, from this work tree's dist/. */
-export const wharf: ServerSpec = {
-  name: 'wharf',
-  tls: true,
-  mlsd: true,
-  forks: false,
-  protocols: ['ftp', 'sftp'],
-  note: `this work tree's build (dist/, copied at the start), log level ${process.env.BENCH_WHARF_LOG ?? 'warn'}; SFTP: ssh2 ${ssh2Version()}, key login`,
-  async start(env) {
-    const conf = path.join(env.workDir, 'wharf.toml');
-    const sftpPort = env.ssh ? await freePort() : undefined;
-    await writeFile(conf, wharfConfig(env, process.env.BENCH_WHARF_LOG ?? 'warn', sftpPort));
-    const nodeArgs = env.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${env.profileDir}`] : [];
-    const root = env.wharfRoot ?? REPO;
-    const server = await startProcess(process.execPath, [...nodeArgs, path.join(root, 'bin', 'wharf.js'), 'serve', '--config', conf], {
-      cpu: env.cpu,
-      port: env.port,
-      logFile: path.join(env.workDir, 'wharf.log'),
-      cwd: env.workDir,
-      probes: [{ kind: 'ftp', port: env.port }, ...(sftpPort !== undefined ? [{ kind: 'ssh' as const, port: sftpPort }] : [])],
+let adminHash: Promise<string> | null = null;
+
+/** A hash of the admin password from `wharf hash-password` (made once per run). */
+function adminTokenHash(root: string): Promise<string> {
+  adminHash ??= new Promise<string>((resolve, reject) => {
+    const child = execFile(process.execPath, [path.join(root, 'bin', 'wharf.js'), 'hash-password'], { timeout: 30_000 }, (err, stdout) =>
+      err ? reject(new Error(`wharf hash-password: ${err.message}`)) : resolve(stdout.trim()),
+    );
+    child.stdin?.end(`${ADMIN_PASSWORD}\n`);
+  });
+  return adminHash;
+}
+
+/** GET /metrics on the admin listener, with the token. */
+export function scrapeMetrics(port: number, timeoutMs = 10_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/metrics', headers: { Authorization: `Bearer ${ADMIN_PASSWORD}` }, timeout: timeoutMs }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`/metrics: HTTP ${res.statusCode}`))));
+      res.on('error', reject);
     });
-    return env.ssh ? { ...server, sftpUser: env.ssh.user.wharf } : server;
-  },
-};
+    req.on('timeout', () => req.destroy(new Error('/metrics: timed out')));
+    req.on('error', reject);
+  });
+}
+
+/** The sum of a Prometheus counter's samples whose labels include every `match` (e.g. `result="ok"`). */
+export function counterSum(text: string, name: string, ...match: string[]): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (!match.every((m) => line.includes(m))) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0;
+  }
+  return sum;
+}
+
+/** Hook runs expected so far: one per download (complete or not) and one per complete upload. */
+function hookRunsExpected(text: string): number {
+  return counterSum(text, 'wharf_transfers_total', 'direction="download"') + counterSum(text, 'wharf_transfers_total', 'direction="upload"', 'result="ok"');
+}
+
+/** The console variants' `settle`: one scrape (console), or scrapes until every hook has run (hooks). */
+function settler(adminPort: number, mode: ConsoleMode): () => Promise<string | null> {
+  let seenTransfers = 0;
+  let seenHooks = { ok: 0, failed: 0, dropped: 0 };
+  return async () => {
+    const t0 = performance.now();
+    let text = await scrapeMetrics(adminPort);
+    const transfers = counterSum(text, 'wharf_transfers_total');
+    if (mode === 'console') {
+      seenTransfers = transfers;
+      return null;
+    }
+    const expected = hookRunsExpected(text);
+    const runs = (t: string) => counterSum(t, 'wharf_hooks_total');
+    for (let i = 0; runs(text) < expected && i < 2400; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      text = await scrapeMetrics(adminPort);
+    }
+    const now = {
+      ok: counterSum(text, 'wharf_hooks_total', 'result="ok"'),
+      failed: counterSum(text, 'wharf_hooks_total', 'result="failed"'),
+      dropped: counterSum(text, 'wharf_hooks_total', 'result="dropped"'),
+    };
+    const delta = { ok: now.ok - seenHooks.ok, failed: now.failed - seenHooks.failed, dropped: now.dropped - seenHooks.dropped };
+    seenHooks = now;
+    const newTransfers = transfers - seenTransfers;
+    seenTransfers = transfers;
+    const waited = (performance.now() - t0) / 1000;
+    if (delta.ok + delta.failed + delta.dropped === 0) return null;
+    const bad = delta.failed + delta.dropped > 0 ? `, ${delta.failed} failed, ${delta.dropped} dropped` : '';
+    return `hooks: ${delta.ok} ran${bad} for ${newTransfers} transfers; the last finished ${waited.toFixed(2)} s after the transfers`;
+  };
+}
+
+/** Wharf, or one of its console variants, from this work tree's dist/. */
+function wharfSpec(name: string, mode: ConsoleMode): ServerSpec {
+  const level = process.env.BENCH_WHARF_LOG ?? 'warn';
+  const extra =
+    mode === 'console'
+      ? '; [admin] on (metrics, status), /metrics scraped after each measurement'
+      : mode === 'hooks'
+        ? `; [admin] on and [[hooks]] on upload and download running ${HOOK_COMMAND}`
+        : '';
+  return {
+    name,
+    tls: true,
+    mlsd: true,
+    // Hook processes are reaped by Wharf (their CPU is in its cutime/cstime) and charged to its cgroup.
+    forks: false,
+    protocols: ['ftp', 'sftp', 'http'],
+    ...(mode === 'off' ? {} : { variantOf: 'wharf' }),
+    note: `this work tree's build (dist/, copied at the start), log level ${level} (no line per transfer), no xferlog; SFTP: ssh2 ${ssh2Version()}, key login; [http] on${extra}`,
+    async start(env) {
+      const conf = path.join(env.workDir, 'wharf.toml');
+      const sftpPort = env.ssh ? await freePort() : undefined;
+      const root = env.wharfRoot ?? REPO;
+      const admin = mode === 'off' ? undefined : { port: await freePort(), tokenHash: await adminTokenHash(root) };
+      await writeFile(conf, wharfConfig(env, level, sftpPort, admin, mode === 'hooks'));
+      const nodeArgs = env.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${env.profileDir}`] : [];
+      const server = await startProcess(process.execPath, [...nodeArgs, path.join(root, 'bin', 'wharf.js'), 'serve', '--config', conf], {
+        cpu: env.cpu,
+        port: env.port,
+        logFile: path.join(env.workDir, 'wharf.log'),
+        cwd: env.workDir,
+        probes: [
+          { kind: 'ftp', port: env.port },
+          ...(sftpPort !== undefined ? [{ kind: 'ssh' as const, port: sftpPort }] : []),
+          { kind: 'http', port: env.httpPort },
+          ...(admin ? [{ kind: 'http' as const, port: admin.port }] : []),
+        ],
+      });
+      const out: RunningServer = { ...server, httpPort: env.httpPort, ...(env.ssh ? { sftpUser: env.ssh.user.wharf } : {}) };
+      if (!admin) return out;
+      try {
+        // The first request with the token pays its scrypt check: not in any measurement.
+        await scrapeMetrics(admin.port);
+      } catch (err) {
+        await server.stop();
+        throw err;
+      }
+      return { ...out, settle: settler(admin.port, mode) };
+    },
+  };
+}
+
+/** Wharf as configured above. */
+export const wharf = wharfSpec('wharf', 'off');
+
+/** Wharf with the operator's console on (opt-in: BENCH_SERVERS=wharf,wharf-console). */
+export const wharfConsole = wharfSpec('wharf-console', 'console');
+
+/** Wharf with the console and an upload and a download hook running /bin/true (opt-in). */
+export const wharfHooks = wharfSpec('wharf-hooks', 'hooks');

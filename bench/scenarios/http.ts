@@ -1,0 +1,243 @@
+/**
+ * HTTP scenarios, against Wharf's web view (`[http]`) and nginx
+ * (`autoindex on`, sendfile), both serving the dataset's root:
+ *
+ * - `http-get-big`: one GET of the big file by `curl -o /dev/null` pinned
+ *   to the client core (its process's CPU counted as the load generator's;
+ *   the time is the process's, spawn to exit), or with
+ *   BENCH_HTTP_CLIENT=node by the load generator's raw HTTP client
+ *   (http/client.ts: one shared read buffer, bytes counted, not stored;
+ *   the time from the connect to the last byte). Neither is the
+ *   bottleneck: both used 40-55% of the client core at 2.4-3.2 GB/s, curl
+ *   a little more, and curl measured both servers 5-10% faster.
+ * - `http-clients`: N clients at once, each a fresh connection and one GET
+ *   of the client file: aggregate MB/s (from the first start to the last
+ *   finish), per-client times, server CPU per GiB.
+ * - `http-dir-N`: the page of the directory of N entries (HTML), GET over
+ *   and over on one kept-alive connection, time-boxed: time per page and
+ *   server CPU per page. The first page (not measured) is kept and checked
+ *   to link every entry.
+ *
+ * Every download checks the status (200), that the body is as long as the
+ * file, and that a Content-Length was announced for it.
+ */
+import { spawn } from 'node:child_process';
+import { NAMES } from '../dataset.js';
+import { HttpConnection, httpGet, type HttpResult } from '../http/client.js';
+import type { Options } from '../options.js';
+import { clientChildSeconds, clientCpuGroup } from '../sftpClient.js';
+import type { ServerSpec } from '../servers/types.js';
+import { CLIENT_CPU, errorSummary, GiB, MB, measure, percentile, pool, quiesce, sizeLabel, type Ctx, type Measured, type Metrics, type Scenario } from './common.js';
+
+const httpApplies = (spec: ServerSpec) => (spec.protocols ?? []).includes('http');
+
+/** Where the scenario's clients connect. */
+function target(ctx: Ctx): { host: string; port: number } {
+  const { httpPort, host } = ctx.server;
+  if (httpPort === undefined) throw new Error(`${ctx.spec.name} does not serve HTTP in this run`);
+  return { host, port: httpPort };
+}
+
+/** Throws unless `r` is a complete 200 answer of `size` bytes with a Content-Length. */
+function checkFile(r: HttpResult, size: number, what: string): void {
+  if (r.status !== 200) throw new Error(`${what}: HTTP ${r.status}`);
+  if (r.bytes !== size || r.contentLength !== size) throw new Error(`${what}: ${r.bytes} bytes received, Content-Length ${r.contentLength}, of ${size}`);
+}
+
+/** {@link measure}, with the CPU of the client processes (curl) added to the load generator's. */
+async function measureWithClients<T>(ctx: Ctx, fn: () => Promise<T>): Promise<Measured<T>> {
+  const c0 = await clientChildSeconds();
+  const m = await measure(ctx, fn);
+  const clientCpu = m.clientCpu + (await clientChildSeconds()) - c0;
+  return { ...m, clientCpu, clientPct: m.wall > 0 ? (clientCpu / m.wall) * 100 : 0 };
+}
+
+/** `curl -o /dev/null URL` pinned to the client core, in the client cgroup; resolves with what it says it got. */
+async function curlGet(url: string, cpu: string, timeoutMs: number): Promise<HttpResult> {
+  const group = await clientCpuGroup();
+  const curl = ['taskset', '-c', cpu, 'curl', '-sS', '-o', '/dev/null', '--max-time', String(Math.ceil(timeoutMs / 1000)), '-w', '%{http_code} %{size_download}', url];
+  const argv = group ? ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', group, ...curl] : curl;
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d.slice(0, 2000)));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      const seconds = (performance.now() - t0) / 1000;
+      const [status, size] = out.trim().split(' ').map(Number);
+      if (code !== 0) return reject(new Error(`curl exited with ${code}: ${err.trim().slice(0, 300)}`));
+      // curl does not report the Content-Length; a short body makes it exit 18, so equal is implied.
+      resolve({ status: status ?? 0, bytes: size ?? 0, contentLength: size ?? -1, chunked: false, seconds });
+    });
+  });
+}
+
+/** One GET of the big file. */
+export function httpGetBig(opts: Options): Scenario {
+  const client = opts.httpClient === 'curl' ? 'curl -o /dev/null, process start included' : 'raw Node client, connect included';
+  return {
+    id: 'http-get-big',
+    title: `HTTP GET ${sizeLabel(opts.bigBytes)} (${client})`,
+    tls: false,
+    protocol: 'http',
+    metrics: [
+      { key: 'mbps', label: 'throughput', unit: 'MB/s', better: 'higher', digits: 0 },
+      { key: 'cpuPerGiB', label: 'server CPU', unit: 's/GiB', better: 'lower', digits: 2 },
+      CLIENT_CPU,
+    ],
+    applies: httpApplies,
+    async run(ctx: Ctx): Promise<Metrics> {
+      const t = target(ctx);
+      const size = ctx.opts.bigBytes;
+      const timeoutMs = ctx.opts.transferTimeoutMs;
+      const m =
+        ctx.opts.httpClient === 'curl'
+          ? await measureWithClients(ctx, () => curlGet(`http://${t.host}:${t.port}/${NAMES.big}`, ctx.opts.clientCpu, timeoutMs))
+          : await measure(ctx, () => httpGet(t.host, t.port, `/${NAMES.big}`, { timeoutMs }));
+      checkFile(m.result, size, `GET /${NAMES.big}`);
+      return { mbps: size / MB / m.result.seconds, cpuPerGiB: m.serverCpu / (size / GiB), clientCpu: m.clientPct };
+    },
+  };
+}
+
+/** N clients at once, each a fresh connection fetching the client file. */
+export function httpClients(opts: Options): Scenario {
+  return {
+    id: 'http-clients',
+    title: `HTTP: ${opts.clients} clients at once, each connect + GET ${sizeLabel(opts.clientBytes)}`,
+    tls: false,
+    protocol: 'http',
+    metrics: [
+      { key: 'mbps', label: 'aggregate', unit: 'MB/s', better: 'higher', digits: 0 },
+      { key: 'p50', label: 'per-client time p50', unit: 's', better: 'lower', digits: 3 },
+      { key: 'p99', label: 'per-client time p99', unit: 's', better: 'lower', digits: 3 },
+      { key: 'served', label: 'clients served', unit: 'of N', better: 'higher', digits: 0 },
+      { key: 'cpuPerGiB', label: 'server CPU', unit: 's/GiB', better: 'lower', digits: 2 },
+      CLIENT_CPU,
+    ],
+    applies: httpApplies,
+    async run(ctx: Ctx): Promise<Metrics> {
+      const t = target(ctx);
+      const n = ctx.opts.clients;
+      const size = ctx.opts.clientBytes;
+      const times: number[] = [];
+      let bytes = 0;
+      let first = Infinity;
+      let last = 0;
+      const m = await measure(ctx, () =>
+        pool(n, n, async () => {
+          const t0 = performance.now();
+          first = Math.min(first, t0);
+          // As for FTP: a client not connected within 5 s counts as not served.
+          const r = await httpGet(t.host, t.port, `/${NAMES.client}`, { timeoutMs: ctx.opts.transferTimeoutMs, connectTimeoutMs: 5_000 });
+          checkFile(r, size, `GET /${NAMES.client}`);
+          const t1 = performance.now();
+          last = Math.max(last, t1);
+          bytes += r.bytes;
+          times.push((t1 - t0) / 1000);
+        }),
+      );
+      const failed = m.result.filter((r) => r.status === 'rejected').length;
+      if (failed === n) throw new Error(`all ${n} clients failed: ${errorSummary(m.result)}`);
+      const out: Metrics = {
+        mbps: bytes / MB / ((last - first) / 1000),
+        p50: percentile(times, 50),
+        p99: percentile(times, 99),
+        served: n - failed,
+        cpuPerGiB: m.serverCpu / (bytes / GiB),
+        clientCpu: m.clientPct,
+      };
+      if (failed > 0) {
+        out.failures = failed;
+        ctx.note(`${failed} of ${n} clients failed: ${errorSummary(m.result)}`);
+      }
+      return out;
+    },
+  };
+}
+
+/** `10k` for 10000, else the number. */
+function countLabel(n: number): string {
+  return n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : String(n);
+}
+
+/** Links to the directory's entries in a page (each entry has one `href="entry-...`, on both servers). */
+function linkedEntries(page: Buffer): number {
+  let count = 0;
+  const needle = Buffer.from('href="entry-');
+  for (let i = page.indexOf(needle); i >= 0; i = page.indexOf(needle, i + needle.length)) count++;
+  return count;
+}
+
+/** The directory page of `n` entries, over and over on one kept-alive connection, time-boxed. */
+export function httpDirPage(opts: Options): Scenario {
+  const n = opts.httpDirEntries;
+  return {
+    id: `http-dir-${countLabel(n)}`,
+    title: `HTTP directory page of ${n.toLocaleString('en')} entries, up to ${opts.httpDirRequests} GETs on one kept-alive connection`,
+    tls: false,
+    protocol: 'http',
+    metrics: [
+      { key: 'msPerPage', label: 'time per page', unit: 'ms', better: 'lower', digits: 2 },
+      { key: 'p99Ms', label: 'page time p99', unit: 'ms', better: 'lower', digits: 2 },
+      { key: 'cpuMsPerPage', label: 'server CPU', unit: 'ms/page', better: 'lower', digits: 2 },
+      { key: 'pageKiB', label: 'page size', unit: 'KiB', better: 'lower', digits: 0 },
+      { key: 'pages', label: 'pages fetched', unit: 'pages', better: 'higher', digits: 0 },
+      CLIENT_CPU,
+    ],
+    applies: httpApplies,
+    async run(ctx: Ctx): Promise<Metrics> {
+      const t = target(ctx);
+      const path = `/${NAMES.listDir(n)}/`;
+      const timeoutMs = ctx.opts.transferTimeoutMs;
+      let conn = await HttpConnection.connect(t.host, t.port);
+      let reconnects = 0;
+      try {
+        // Warm-up, kept and checked: every entry linked.
+        const page = await conn.get(path, { timeoutMs, keep: true });
+        if (page.status !== 200) throw new Error(`GET ${path}: HTTP ${page.status}`);
+        const links = linkedEntries(page.body ?? Buffer.alloc(0));
+        if (links < n) throw new Error(`GET ${path}: ${links} entries linked of ${n}`);
+        await quiesce(ctx);
+        const deadline = performance.now() + ctx.opts.budgetSeconds * 1000;
+        const times: number[] = [];
+        let bytes = 0;
+        const m = await measure(ctx, async () => {
+          for (let i = 0; i < ctx.opts.httpDirRequests && performance.now() < deadline; i++) {
+            if (!conn.usable) {
+              conn.close();
+              conn = await HttpConnection.connect(t.host, t.port);
+              reconnects++;
+            }
+            const r = await conn.get(path, { timeoutMs });
+            if (r.status !== 200) throw new Error(`GET ${path}: HTTP ${r.status}`);
+            times.push(r.seconds * 1000);
+            bytes += r.bytes;
+          }
+        });
+        const pages = times.length;
+        if (reconnects > 0) ctx.note(`the server closed the kept-alive connection ${reconnects} times in ${pages} pages`);
+        const out: Metrics = {
+          msPerPage: (m.wall * 1000) / pages,
+          p99Ms: percentile(times, 99),
+          cpuMsPerPage: (m.serverCpu * 1000) / pages,
+          pageKiB: bytes / pages / 1024,
+          pages,
+          clientCpu: m.clientPct,
+        };
+        if (reconnects > 0) out.reconnects = reconnects;
+        return out;
+      } finally {
+        conn.close();
+      }
+    },
+  };
+}
+
+/** The HTTP scenarios, in the order they run. */
+export function httpScenarios(opts: Options): Scenario[] {
+  return [httpGetBig(opts), httpClients(opts), httpDirPage(opts)];
+}
