@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import http from 'node:http';
-import type net from 'node:net';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -17,6 +17,7 @@ import { Client } from 'basic-ftp';
 import { bytes, curl, curlReplies, describe, sha256 } from '../helpers/clients.js';
 import { waitForEvent } from '../helpers/events.js';
 import { startServer } from '../helpers/server.js';
+import { RawSession } from '../helpers/raw.js';
 import { sftpBatch, sshKeygen } from '../helpers/sftp.js';
 import { loadConfigFile } from '../../src/config/load.js';
 
@@ -122,13 +123,22 @@ test('an interrupted upload fires no upload hook; a complete one fires one', asy
   const srv = await startServer({ hooks: [{ event: 'upload', command: ['/bin/true'] }] });
   t.after(() => srv.close());
   const ended = waitForEvent(srv.server, 'transfer', (e) => e.path === '/cut.bin');
-  // Cut mid-upload: a slow rate and a short --max-time.
+  // Cut mid-upload: ABOR on the control connection while the data flows (no race with the data's end).
   const big = path.join(srv.dir, 'big.bin');
   await fs.writeFile(big, bytes(4_000_000, 3));
-  const cut = await curl(['-T', big, `ftp://alice:secret@127.0.0.1:${srv.port}/cut.bin`, '--limit-rate', '200K', '--max-time', '1']);
-  assert.notEqual(cut.code, 0, 'curl gave up mid-upload');
+  const raw = await RawSession.open(srv.port);
+  t.after(() => raw.close());
+  await raw.login('alice', 'secret');
+  const port = Number(/\|\|\|(\d+)\|/.exec((await raw.cmd('EPSV')).raw)?.[1]);
+  const data = net.connect(port, '127.0.0.1');
+  data.on('error', () => undefined);
+  await new Promise((resolve) => data.once('connect', resolve));
+  assert.equal((await raw.cmd('STOR cut.bin')).code, 150);
+  data.write(bytes(200_000, 5));
+  raw.write('ABOR\r\n');
   const e = await ended;
   assert.equal(e.ok, false);
+  data.destroy();
   const ok = await curl(['-T', big, `ftp://alice:secret@127.0.0.1:${srv.port}/whole.bin`]);
   assert.equal(ok.code, 0, describe(ok));
   await srv.server.hooks?.idle();

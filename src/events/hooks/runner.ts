@@ -6,10 +6,10 @@
  * event as a JSON POST, retried with back-off on network errors, 408, 429
  * and 5xx. Failures are logged and counted, never thrown.
  */
-import { spawn } from 'node:child_process';
 import type { HookConfig } from '../../config/hooks.js';
 import type { Logger } from '../log.js';
 import { hookEnvironment, type HookFields } from './fields.js';
+import { HookLauncher } from './launcher.js';
 
 /** Counters, for the metrics and the tests. */
 export interface HookStats {
@@ -43,6 +43,8 @@ export class HookRunner {
   private readonly queue: Job[] = [];
   private readonly running = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
+  /** Starts commands from a helper process, so spawning never stalls the server. */
+  private readonly launcher = new HookLauncher();
   private readonly concurrency: number;
   private readonly queueLimit: number;
   private readonly backoffMs: number;
@@ -87,6 +89,7 @@ export class HookRunner {
     }
     this.stopping.abort();
     await Promise.allSettled([...this.running]);
+    await this.launcher.close();
   }
 
   private pump(): void {
@@ -109,7 +112,7 @@ export class HookRunner {
     const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(hook.timeout * 1000)]);
     const what = hook.command ? hook.command[0] : hook.url;
     try {
-      if (hook.command) await runCommand(hook.command, hookEnvironment(fields), signal);
+      if (hook.command) await this.launcher.run(hook.command, hookEnvironment(fields), hook.timeout * 1000, signal);
       else if (hook.url) await this.post(hook.url, fields, signal);
       this.stats.ok++;
       this.o.log.debug({ event: 'hook', hook: fields.event, target: what }, 'hook ran');
@@ -151,35 +154,5 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
       else resolve();
     }
     signal.addEventListener('abort', done, { once: true });
-  });
-}
-
-/** Spawns `argv` (no shell) with the event's variables; rejects on a non-zero exit, a signal or `signal`. */
-function runCommand(argv: string[], vars: Record<string, string>, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const [program = '', ...args] = argv;
-    const child = spawn(program, args, { env: { ...process.env, ...vars }, stdio: ['ignore', 'ignore', 'pipe'], shell: false });
-    let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (d: string) => {
-      if (stderr.length < 1024) stderr += d;
-    });
-    let killer: NodeJS.Timeout | undefined;
-    const onAbort = (): void => {
-      child.kill('SIGTERM');
-      killer = setTimeout(() => child.kill('SIGKILL'), 2000);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    child.once('error', (err) => {
-      signal.removeEventListener('abort', onAbort);
-      reject(new Error(`cannot run ${program}: ${err.message}`));
-    });
-    child.once('close', (code, sig) => {
-      signal.removeEventListener('abort', onAbort);
-      clearTimeout(killer);
-      const tail = stderr.trim().split('\n').pop() ?? '';
-      if (code === 0) resolve();
-      else reject(new Error(`${program} ${sig ? `killed by ${sig}` : `exited with ${code}`}${tail ? `: ${tail.slice(0, 200)}` : ''}`));
-    });
   });
 }
