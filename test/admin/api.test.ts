@@ -13,6 +13,7 @@ import { waitForEvent } from '../helpers/events.js';
 import { RawSession } from '../helpers/raw.js';
 import { secretHash, startServer, type TestServer } from '../helpers/server.js';
 import { holdParamiko, PYTHON, sshKeygen } from '../helpers/sftp.js';
+import { certPair } from '../helpers/tls.js';
 
 const TOKEN = 'secret';
 
@@ -185,4 +186,19 @@ test('bans: add, list, lift; a banned address is refused until lifted; bad input
   assert.equal((await api(base, 'DELETE', '/api/bans/127.0.0.1')).status, 404);
   const ok = await curl([`ftp://127.0.0.1:${srv.port}/`, '-l']);
   assert.equal(ok.code, 0, describe(ok));
+});
+
+test("[admin] tls = true: HTTPS with [tls]'s certificate (curl --cacert), the token still required; plain HTTP gets nothing", async (t) => {
+  const cert = await certPair(t);
+  const srv = await startServer({ tls: { cert: cert.cert, key: cert.key }, admin: { port: 0, token: await secretHash(), tls: true } });
+  t.after(() => srv.close());
+  const a = srv.server.addresses.admin;
+  assert.equal(a?.secure, true);
+  const url = `https://127.0.0.1:${a?.port ?? 0}/api/sessions`;
+  const ok = await curl(['--cacert', cert.cert, '-H', `Authorization: Bearer ${TOKEN}`, '-w', '\n%{http_code}', url]);
+  assert.equal(ok.code, 0, describe(ok));
+  assert.match(ok.stdout.toString(), /^\[\]\n200$/);
+  const denied = await curl(['--cacert', cert.cert, '-o', '/dev/null', '-w', '%{http_code}', url]);
+  assert.equal(denied.stdout.toString(), '401');
+  assert.notEqual((await curl([`http://127.0.0.1:${a?.port ?? 0}/api/sessions`])).code, 0);
 });
