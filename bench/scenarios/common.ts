@@ -175,3 +175,42 @@ export function sizeLabel(bytes: number): string {
   if (bytes >= 1 << 20) return `${+(bytes / (1 << 20)).toFixed(1)} MiB`;
   return `${+(bytes / 1024).toFixed(1)} KiB`;
 }
+
+/** The metrics of the many-clients scenarios (FTP, SFTP, HTTP). */
+export const CLIENTS_METRICS: MetricDef[] = [
+  { key: 'mbps', label: 'aggregate', unit: 'MB/s', better: 'higher', digits: 0 },
+  { key: 'p50', label: 'per-client time p50', unit: 's', better: 'lower', digits: 3 },
+  { key: 'p99', label: 'per-client time p99', unit: 's', better: 'lower', digits: 3 },
+  { key: 'served', label: 'clients served', unit: 'of N', better: 'higher', digits: 0 },
+  { key: 'cpuPerGiB', label: 'server CPU', unit: 's/GiB', better: 'lower', digits: 2 },
+  CLIENT_CPU,
+];
+
+/** What a many-clients run saw: per-client times, bytes, and when the first started and the last ended (ms). */
+export interface ClientsRun {
+  n: number;
+  times: number[];
+  bytes: number;
+  first: number;
+  last: number;
+}
+
+/** The many-clients metrics from a run; throws when every client failed, notes when some did. */
+export function clientsMetrics(ctx: Ctx, m: Measured<PromiseSettledResult<unknown>[]>, run: ClientsRun): Metrics {
+  const { n, times, bytes, first, last } = run;
+  const failed = m.result.filter((r) => r.status === 'rejected').length;
+  if (failed === n) throw new Error(`all ${n} clients failed: ${errorSummary(m.result)}`);
+  const out: Metrics = {
+    mbps: bytes / MB / ((last - first) / 1000),
+    p50: percentile(times, 50),
+    p99: percentile(times, 99),
+    served: n - failed,
+    cpuPerGiB: m.serverCpu / (bytes / GiB),
+    clientCpu: m.clientPct,
+  };
+  if (failed > 0) {
+    out.failures = failed;
+    ctx.note(`${failed} of ${n} clients failed: ${errorSummary(m.result)}`);
+  }
+  return out;
+}

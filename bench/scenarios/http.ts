@@ -27,7 +27,22 @@ import { HttpConnection, httpGet, type HttpResult } from '../http/client.js';
 import type { Options } from '../options.js';
 import { clientChildSeconds, clientCpuGroup } from '../sftpClient.js';
 import type { ServerSpec } from '../servers/types.js';
-import { CLIENT_CPU, errorSummary, GiB, MB, measure, percentile, pool, quiesce, sizeLabel, type Ctx, type Measured, type Metrics, type Scenario } from './common.js';
+import {
+  CLIENT_CPU,
+  CLIENTS_METRICS,
+  clientsMetrics,
+  GiB,
+  MB,
+  measure,
+  percentile,
+  pool,
+  quiesce,
+  sizeLabel,
+  type Ctx,
+  type Measured,
+  type Metrics,
+  type Scenario,
+} from './common.js';
 
 const httpApplies = (spec: ServerSpec) => (spec.protocols ?? []).includes('http');
 
@@ -110,14 +125,7 @@ export function httpClients(opts: Options): Scenario {
     title: `HTTP: ${opts.clients} clients at once, each connect + GET ${sizeLabel(opts.clientBytes)}`,
     tls: false,
     protocol: 'http',
-    metrics: [
-      { key: 'mbps', label: 'aggregate', unit: 'MB/s', better: 'higher', digits: 0 },
-      { key: 'p50', label: 'per-client time p50', unit: 's', better: 'lower', digits: 3 },
-      { key: 'p99', label: 'per-client time p99', unit: 's', better: 'lower', digits: 3 },
-      { key: 'served', label: 'clients served', unit: 'of N', better: 'higher', digits: 0 },
-      { key: 'cpuPerGiB', label: 'server CPU', unit: 's/GiB', better: 'lower', digits: 2 },
-      CLIENT_CPU,
-    ],
+    metrics: CLIENTS_METRICS,
     applies: httpApplies,
     async run(ctx: Ctx): Promise<Metrics> {
       const t = target(ctx);
@@ -140,21 +148,7 @@ export function httpClients(opts: Options): Scenario {
           times.push((t1 - t0) / 1000);
         }),
       );
-      const failed = m.result.filter((r) => r.status === 'rejected').length;
-      if (failed === n) throw new Error(`all ${n} clients failed: ${errorSummary(m.result)}`);
-      const out: Metrics = {
-        mbps: bytes / MB / ((last - first) / 1000),
-        p50: percentile(times, 50),
-        p99: percentile(times, 99),
-        served: n - failed,
-        cpuPerGiB: m.serverCpu / (bytes / GiB),
-        clientCpu: m.clientPct,
-      };
-      if (failed > 0) {
-        out.failures = failed;
-        ctx.note(`${failed} of ${n} clients failed: ${errorSummary(m.result)}`);
-      }
-      return out;
+      return clientsMetrics(ctx, m, { n, times, bytes, first, last });
     },
   };
 }

@@ -6,7 +6,7 @@
 import { NAMES, removeUpload } from '../dataset.js';
 import { download, upload } from '../ftp/data.js';
 import type { Options } from '../options.js';
-import { CLIENT_CPU, errorSummary, GiB, MB, measure, openSession, percentile, pool, quiesce, sizeLabel, type Ctx, type Metrics, type Scenario } from './common.js';
+import { CLIENT_CPU, CLIENTS_METRICS, clientsMetrics, GiB, MB, measure, openSession, pool, quiesce, sizeLabel, type Ctx, type Metrics, type Scenario } from './common.js';
 
 function prefix(tls: boolean): string {
   return tls ? 'tls-' : '';
@@ -75,14 +75,7 @@ export function manyClients(tls: boolean, opts: Options): Scenario {
     id: `${prefix(tls)}clients`,
     title: `${tls ? 'FTPS ' : ''}${opts.clients} clients at once, each login + RETR ${sizeLabel(opts.clientBytes)}`,
     tls,
-    metrics: [
-      { key: 'mbps', label: 'aggregate', unit: 'MB/s', better: 'higher', digits: 0 },
-      { key: 'p50', label: 'per-client time p50', unit: 's', better: 'lower', digits: 3 },
-      { key: 'p99', label: 'per-client time p99', unit: 's', better: 'lower', digits: 3 },
-      { key: 'served', label: 'clients served', unit: 'of N', better: 'higher', digits: 0 },
-      { key: 'cpuPerGiB', label: 'server CPU', unit: 's/GiB', better: 'lower', digits: 2 },
-      CLIENT_CPU,
-    ],
+    metrics: CLIENTS_METRICS,
     applies: tlsApplies(tls),
     async run(ctx: Ctx): Promise<Metrics> {
       const n = ctx.opts.clients;
@@ -109,21 +102,7 @@ export function manyClients(tls: boolean, opts: Options): Scenario {
           }
         }),
       );
-      const failed = m.result.filter((r) => r.status === 'rejected').length;
-      if (failed === n) throw new Error(`all ${n} clients failed: ${errorSummary(m.result)}`);
-      const out: Metrics = {
-        mbps: bytes / MB / ((last - first) / 1000),
-        p50: percentile(times, 50),
-        p99: percentile(times, 99),
-        served: n - failed,
-        cpuPerGiB: m.serverCpu / (bytes / GiB),
-        clientCpu: m.clientPct,
-      };
-      if (failed > 0) {
-        out.failures = failed;
-        ctx.note(`${failed} of ${n} clients failed: ${errorSummary(m.result)}`);
-      }
-      return out;
+      return clientsMetrics(ctx, m, { n, times, bytes, first, last });
     },
   };
 }
