@@ -13,6 +13,7 @@ import type { FtpClientEvents } from '../client.js';
 import { FtpAbortError, FtpClientError, FtpIntegrityError } from '../errors.js';
 import type { FileInfo, FileType } from '../listing/index.js';
 import { makeInfo } from '../listing/types.js';
+import { permissionString } from '../../protocol/listing/unix.js';
 import type { CallOptions, DownloadOptions, UploadOptions } from '../options.js';
 import { ProgressCounter } from '../transfer.js';
 import { SftpError } from './errors.js';
@@ -26,14 +27,6 @@ const TYPES = new Map<number, FileType>([
   [0o040000, 'directory'],
   [0o120000, 'symlink'],
 ]);
-
-/** `rwxr-xr-x` for the low nine bits of a mode. */
-function permissionString(mode: number): string {
-  const bits = 'rwxrwxrwx';
-  let out = '';
-  for (let i = 0; i < 9; i++) out += mode & (1 << (8 - i)) ? bits[i] : '-';
-  return out;
-}
 
 /** Turns an SFTP name entry into a {@link FileInfo}. */
 export function toFileInfo(name: string, attrs: { mode?: number; size?: number; mtime?: number }, longname = ''): FileInfo {
