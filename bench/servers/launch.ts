@@ -73,8 +73,12 @@ export function spawnPinned(command: string, args: string[], opts: SpawnOptions)
 /** What tells that a server is ready: an FTP 220 greeting, an SSH identification line, or an HTTP status line (to `HEAD /`). */
 export type Probe = { kind: 'ftp' | 'ssh' | 'http'; port: number };
 
-/** Resolves once host:port sends an SSH identification line (`SSH-2.0-...`); rejects on close or after `timeoutMs`. */
-export function sshBanner(host: string, port: number, timeoutMs = 2000): Promise<string> {
+/**
+ * Connects to host:port, sends `greeting` if any, and reads (latin1) until
+ * `pick` finds its line in what arrived (an Error from it rejects); rejects
+ * after 8 KiB without one, on close, or after `timeoutMs`.
+ */
+function readLine(host: string, port: number, what: string, pick: (text: string) => string | Error | undefined, timeoutMs: number, greeting?: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
     let text = '';
@@ -84,42 +88,34 @@ export function sshBanner(host: string, port: number, timeoutMs = 2000): Promise
       if (err) reject(err);
       else resolve(line as string);
     };
-    const timer = setTimeout(() => done(new Error('no SSH banner')), timeoutMs);
+    const timer = setTimeout(() => done(new Error(`no ${what}`)), timeoutMs);
     socket.setEncoding('latin1');
+    if (greeting !== undefined) socket.once('connect', () => socket.write(greeting));
     socket.on('data', (d: string) => {
       text += d;
-      const line = text.split(/\r?\n/).find((l, i, all) => i < all.length - 1 && l.startsWith('SSH-'));
-      if (line !== undefined) done(null, line);
-      else if (text.length > 8192) done(new Error('no SSH banner in the first 8 KiB'));
+      const line = pick(text);
+      if (line instanceof Error) done(line);
+      else if (line !== undefined) done(null, line);
+      else if (text.length > 8192) done(new Error(`no ${what} in the first 8 KiB`));
     });
     socket.once('error', (err) => done(err));
-    socket.once('close', () => done(new Error('closed before an SSH banner')));
+    socket.once('close', () => done(new Error(`closed before an ${what}`)));
   });
+}
+
+/** Resolves once host:port sends an SSH identification line (`SSH-2.0-...`); rejects on close or after `timeoutMs`. */
+export function sshBanner(host: string, port: number, timeoutMs = 2000): Promise<string> {
+  return readLine(host, port, 'SSH banner', (text) => text.split(/\r?\n/).find((l, i, all) => i < all.length - 1 && l.startsWith('SSH-')), timeoutMs);
 }
 
 /** Resolves with the status line host:port answers to `HEAD /` (any status); rejects on close or after `timeoutMs`. */
 export function httpStatusLine(host: string, port: number, timeoutMs = 2000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port });
-    let text = '';
-    const done = (err: Error | null, line?: string) => {
-      clearTimeout(timer);
-      socket.destroy();
-      if (err) reject(err);
-      else resolve(line as string);
-    };
-    const timer = setTimeout(() => done(new Error('no HTTP answer')), timeoutMs);
-    socket.setEncoding('latin1');
-    socket.once('connect', () => socket.write('HEAD / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'));
-    socket.on('data', (d: string) => {
-      text += d;
-      const end = text.indexOf('\r\n');
-      if (end >= 0) done(text.startsWith('HTTP/1.') ? null : new Error(`not HTTP: ${text.slice(0, 40)}`), text.slice(0, end));
-      else if (text.length > 8192) done(new Error('no HTTP status line in the first 8 KiB'));
-    });
-    socket.once('error', (err) => done(err));
-    socket.once('close', () => done(new Error('closed before an HTTP status line')));
-  });
+  const pick = (text: string): string | Error | undefined => {
+    const end = text.indexOf('\r\n');
+    if (end < 0) return undefined;
+    return text.startsWith('HTTP/1.') ? text.slice(0, end) : new Error(`not HTTP: ${text.slice(0, 40)}`);
+  };
+  return readLine(host, port, 'HTTP status line', pick, timeoutMs, 'HEAD / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
 }
 
 async function probeOnce(host: string, probe: Probe): Promise<void> {
