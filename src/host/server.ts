@@ -207,9 +207,19 @@ export class WharfServer {
     this.unhook();
     this.unhook = this.hooks ? subscribeHooks(this.events, next.hooks, this.hooks, (a, p) => this.localPath(a, p)) : () => undefined;
     this.current = next;
-    const restartNeeded = (['server', 'sftp', 'http', 'admin', 'log', 'tls'] as const).filter((k) => JSON.stringify(old[k]) !== JSON.stringify(next[k]));
-    const anon = (c: WharfConfig): string => JSON.stringify({ ...c.anonymous, hours: undefined, timezone: undefined });
-    if (anon(old) !== anon(next)) restartNeeded.push('anonymous' as never);
+    // What reload does not apply: the sections (anonymous without its hours) that changed.
+    const fixed = (c: WharfConfig) => ({
+      server: c.server,
+      sftp: c.sftp,
+      http: c.http,
+      admin: c.admin,
+      log: c.log,
+      tls: c.tls,
+      anonymous: { ...c.anonymous, hours: undefined, timezone: undefined },
+    });
+    const before = fixed(old);
+    const after = fixed(next);
+    const restartNeeded = (Object.keys(after) as (keyof typeof after)[]).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
     this.log.info({ event: 'reload', restartNeeded }, restartNeeded.length ? `reloaded; a restart is needed for: ${restartNeeded.join(', ')}` : 'reloaded');
     return { reloaded: ['users', 'hooks', 'anonymous.hours', ...(this.tls ? ['tls certificate'] : [])], restartNeeded };
   }
