@@ -119,6 +119,8 @@ export function wharfConfig(env: StartEnv, logLevel: string, sftpPort?: number, 
     '[http]',
     'host = "127.0.0.1"',
     `port = ${env.httpPort}`,
+    // BENCH_WHARF_LISTING_CACHE=0 measures directory pages made afresh on every request.
+    ...(process.env.BENCH_WHARF_LISTING_CACHE ? [`listing_cache = ${Number(process.env.BENCH_WHARF_LISTING_CACHE)}`] : []),
     '',
     ...sftp,
     ...adminTables,

@@ -156,6 +156,8 @@ const httpSchema = z
     port: port.default(8080),
     host: z.string().min(1).optional(),
     tls: z.boolean().default(false),
+    /** Seconds a rendered directory page may be served again (0: never); see http/pageCache.ts. */
+    listing_cache: z.number().min(0).max(3600).default(2),
   })
   .optional();
 

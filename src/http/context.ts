@@ -6,6 +6,7 @@
 import type { AnonymousArea } from '../auth/login.js';
 import type { Core } from '../core/context.js';
 import type { MessageCache } from '../core/message.js';
+import type { PageCache } from './pageCache.js';
 import type { LiveTransfer } from '../core/sessions.js';
 import type { UserRef } from '../events/events.js';
 
@@ -33,6 +34,8 @@ export interface HttpContext {
   /** Bytes per second per download (the anonymous `max_rate`); 0 for none. */
   readonly maxRate: number;
   readonly messages: MessageCache;
+  /** Directory pages rendered in the last seconds. */
+  readonly pages: PageCache;
   /** Registers a running download, so a shutdown can give it its grace time. */
   track(download: Promise<void>): void;
 }

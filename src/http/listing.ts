@@ -12,7 +12,8 @@ import type { Access } from '../auth/access.js';
 import { joinPath } from '../vfs/path.js';
 import type { Vfs, VfsStat } from '../vfs/types.js';
 import type { PageEntry } from './page.js';
-import { encodeName, inDropBox } from './paths.js';
+import { dropBoxEntries, encodeName } from './paths.js';
+import { collatorOrder, naturalKey, naturalOrder } from './sortKey.js';
 
 /** Entries collected and sorted per page at most; past this, the two-pass stream. */
 export const MAX_SORTED = 20_000;
@@ -34,23 +35,92 @@ export interface ListingRules {
   dropBox: string | undefined;
 }
 
-/** The page entry for a storage entry, or null when it is not shown. */
-function toEntry(dir: string, e: VfsStat, rules: ListingRules): PageEntry | null {
-  if (e.name.startsWith('.') || e.type === 'other') return null;
-  const path = joinPath(dir, e.name);
-  const isDir = e.type === 'dir';
-  const linked = !inDropBox(path, rules.dropBox) && rules.access.allows(isDir ? 'list' : 'read', path);
-  return { name: e.name, type: e.type, size: e.size, mtime: e.mtime, linked };
+/** Decides, per entry of one directory, whether it is shown and linked. */
+type EntryFilter = (e: VfsStat) => PageEntry | null;
+
+/**
+ * The filter for the entries of `dir`. What may be decided once per
+ * directory is: whether an entry is the drop box (only in its parent), and
+ * the rights, when the account's rights are the same for every entry.
+ */
+function entryFilter(dir: string, rules: ListingRules): EntryFilter {
+  const isDropBox = dropBoxEntries(dir, rules.dropBox);
+  const uniform = rules.access.uniformIn(dir);
+  const sample = joinPath(dir, 'x');
+  const listDirs = uniform && rules.access.allows('list', sample);
+  const readFiles = uniform && rules.access.allows('read', sample);
+  return (e) => {
+    if (e.name.startsWith('.') || e.type === 'other') return null;
+    const isDir = e.type === 'dir';
+    let linked = !isDropBox(e.name);
+    if (linked) linked = uniform ? (isDir ? listDirs : readFiles) : rules.access.allows(isDir ? 'list' : 'read', joinPath(dir, e.name));
+    return { name: e.name, type: e.type, size: e.size, mtime: e.mtime, linked };
+  };
 }
 
-const collator = new Intl.Collator('en', { numeric: true });
+/** An entry with its sort key. */
+interface Keyed {
+  entry: PageEntry;
+  dir: boolean;
+  key: string | null;
+}
 
-/** Directories first, then by name (natural order, then byte order for ties). */
-export function pageOrder(a: PageEntry, b: PageEntry): number {
-  const da = a.type === 'dir' ? 0 : 1;
-  const db = b.type === 'dir' ? 0 : 1;
-  if (da !== db) return da - db;
-  return collator.compare(a.name, b.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+/** Directories first, then by name (natural order, then code-unit order for ties). */
+function keyedOrder(a: Keyed, b: Keyed): number {
+  if (a.dir !== b.dir) return a.dir ? -1 : 1;
+  return naturalOrder(a.entry.name, a.key, b.entry.name, b.key);
+}
+
+/**
+ * Sorts entries into page order. When every name has a key (ASCII names,
+ * nearly every archive), the keys (with the directory flag in front and
+ * the entry's index behind a NUL) are sorted as plain strings by the
+ * engine, without a comparison function; runs of equal keys are then
+ * put in the collator's order. Otherwise, a comparison on the keys with
+ * the collator for the names without one.
+ */
+export function sortForPage(entries: readonly PageEntry[]): PageEntry[] {
+  const keys = new Array<string>(entries.length);
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i] as PageEntry;
+    const key = naturalKey(e.name);
+    if (key === null) return sortWithCollator(entries);
+    keys[i] = (e.type === 'dir' ? '0' : '1') + key + '\0' + i;
+  }
+  keys.sort();
+  const out = new Array<PageEntry>(keys.length);
+  for (let i = 0; i < keys.length; i++) out[i] = entries[indexOf(keys[i] as string)] as PageEntry;
+  orderTies(keys, out);
+  return out;
+}
+
+function indexOf(key: string): number {
+  return Number(key.slice(key.lastIndexOf('\0') + 1));
+}
+
+/** Puts each run of entries with equal keys (`a` and `A`) in the collator's order. */
+function orderTies(keys: string[], out: PageEntry[]): void {
+  let start = 0;
+  for (let i = 1; i <= keys.length; i++) {
+    const same = i < keys.length && sameKey(keys[i] as string, keys[start] as string);
+    if (same) continue;
+    if (i - start > 1) {
+      const run = out.slice(start, i).sort((a, b) => collatorOrder(a.name, b.name));
+      for (let j = 0; j < run.length; j++) out[start + j] = run[j] as PageEntry;
+    }
+    start = i;
+  }
+}
+
+function sameKey(a: string, b: string): boolean {
+  const end = a.lastIndexOf('\0');
+  return end === b.lastIndexOf('\0') && a.startsWith(b.slice(0, end));
+}
+
+function sortWithCollator(entries: readonly PageEntry[]): PageEntry[] {
+  const keyed: Keyed[] = entries.map((entry) => ({ entry, dir: entry.type === 'dir', key: naturalKey(entry.name) }));
+  keyed.sort(keyedOrder);
+  return keyed.map((k) => k.entry);
 }
 
 async function* chunks(entries: PageEntry[]): AsyncGenerator<PageEntry[]> {
@@ -59,10 +129,11 @@ async function* chunks(entries: PageEntry[]): AsyncGenerator<PageEntry[]> {
 
 /** One pass over the storage listing, keeping directories (`dirs`) or the rest. */
 async function* pass(vfs: Vfs, dir: string, rules: ListingRules, dirs: boolean): AsyncGenerator<PageEntry[]> {
+  const filter = entryFilter(dir, rules);
   for await (const batch of vfs.list(dir)) {
     const out: PageEntry[] = [];
     for (const e of batch) {
-      const entry = toEntry(dir, e, rules);
+      const entry = filter(e);
       if (entry && (entry.type === 'dir') === dirs) out.push(entry);
     }
     if (out.length > 0) yield out;
@@ -80,13 +151,14 @@ async function* twoPasses(vfs: Vfs, dir: string, rules: ListingRules): AsyncGene
  * here, before anything is sent.
  */
 export async function orderedListing(vfs: Vfs, dir: string, rules: ListingRules, max = MAX_SORTED): Promise<OrderedListing> {
+  const filter = entryFilter(dir, rules);
   const collected: PageEntry[] = [];
   const it = vfs.list(dir)[Symbol.asyncIterator]();
   for (;;) {
     const next = await it.next();
     if (next.done) break;
     for (const e of next.value) {
-      const entry = toEntry(dir, e, rules);
+      const entry = filter(e);
       if (entry) collected.push(entry);
     }
     if (collected.length > max) {
@@ -94,8 +166,7 @@ export async function orderedListing(vfs: Vfs, dir: string, rules: ListingRules,
       return { sorted: false, batches: twoPasses(vfs, dir, rules) };
     }
   }
-  collected.sort(pageOrder);
-  return { sorted: true, batches: chunks(collected) };
+  return { sorted: true, batches: chunks(sortForPage(collected)) };
 }
 
 /** One entry of the JSON listing. */

@@ -38,9 +38,9 @@ th button:hover,th button:focus{color:var(--link)}
 th[aria-sort=ascending] button::after{content:" \\2191"}
 th[aria-sort=descending] button::after{content:" \\2193"}
 tbody tr:hover{background:var(--hover)}
-td.name{overflow-wrap:anywhere}
-td.size,th.size{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
-td.date{white-space:nowrap;color:var(--dim);font-variant-numeric:tabular-nums}
+td:first-child{overflow-wrap:anywhere}
+td:nth-child(2),th.size{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
+td:nth-child(3){white-space:nowrap;color:var(--dim);font-variant-numeric:tabular-nums}
 .note{color:var(--dim);font-size:.85rem}
 footer{margin-top:1rem;color:var(--dim);font-size:.85rem}
 @media (max-width:640px){
@@ -49,9 +49,9 @@ thead tr{display:flex;gap:1rem}
 thead th{border:0;padding:.25rem 0}
 tbody tr{display:grid;grid-template-columns:1fr auto;border-bottom:1px solid var(--line);padding:.35rem 0}
 td{border:0;padding:.1rem .25rem}
-td.name{grid-column:1/-1}
-td.date,td.size{font-size:.8rem;color:var(--dim)}
-td.size{text-align:left}
+td:first-child{grid-column:1/-1}
+td+td{font-size:.8rem;color:var(--dim)}
+td:nth-child(2){text-align:left}
 }
 `;
 
@@ -62,28 +62,34 @@ const SCRIPT = `
   var body = table.tBodies[0];
   var heads = table.tHead.rows[0].cells;
   var current = { key: 'name', dir: 1 };
-  function value(row, key) {
-    if (key === 'name') return row.getAttribute('data-name') || '';
-    return Number(row.getAttribute('data-' + key)) || 0;
+  var entries = null;
+  function entry(row) {
+    var first = row.cells[0].firstChild;
+    var time = row.cells[2].firstChild;
+    return {
+      row: row,
+      dir: row.className === 'd' ? 0 : 1,
+      name: first ? first.textContent.replace(/\\/? ?$/, '') : '',
+      size: parseInt(row.cells[1].title, 10) || 0,
+      mtime: (time && Date.parse(time.getAttribute('datetime'))) || 0
+    };
   }
+  function byName(a, b) { return a.name.localeCompare(b.name, undefined, { numeric: true }); }
   function compare(key, dir) {
     return function (a, b) {
-      var ka = a.getAttribute('data-type') === 'd' ? 0 : 1;
-      var kb = b.getAttribute('data-type') === 'd' ? 0 : 1;
-      if (ka !== kb) return ka - kb;
-      var va = value(a, key), vb = value(b, key);
-      var c = key === 'name' ? String(va).localeCompare(String(vb), undefined, { numeric: true }) : va - vb;
-      if (c === 0 && key !== 'name') c = value(a, 'name').localeCompare(value(b, 'name'), undefined, { numeric: true });
+      if (a.dir !== b.dir) return a.dir - b.dir;
+      var c = key === 'name' ? byName(a, b) : a[key] - b[key];
+      if (c === 0 && key !== 'name') c = byName(a, b);
       return c * dir;
     };
   }
   function sortBy(key) {
     var dir = current.key === key ? -current.dir : 1;
     current = { key: key, dir: dir };
-    var rows = Array.prototype.slice.call(body.querySelectorAll('tr[data-name]'));
-    rows.sort(compare(key, dir));
+    if (!entries) entries = Array.prototype.map.call(body.querySelectorAll('tr:not(.up)'), entry);
+    entries.sort(compare(key, dir));
     var frag = document.createDocumentFragment();
-    rows.forEach(function (r) { frag.appendChild(r); });
+    entries.forEach(function (e) { frag.appendChild(e.row); });
     body.appendChild(frag);
     Array.prototype.forEach.call(heads, function (th) {
       if (th.getAttribute('data-key') === key) th.setAttribute('aria-sort', dir > 0 ? 'ascending' : 'descending');
@@ -161,8 +167,7 @@ function heading(dir: string): string {
 export function pageHead(dir: string, message: string | null, sorted: boolean): string {
   const title = dir === '/' ? '/' : `${dir}/`;
   const note = message === null || message.trim() === '' ? '' : `<pre class="message">${escapeHtml(message)}</pre>\n`;
-  const parent =
-    dir === '/' ? '' : '<tr class="up"><td class="name"><a href="../">../</a> <span class="note">(parent directory)</span></td><td class="size"></td><td class="date"></td></tr>\n';
+  const parent = dir === '/' ? '' : '<tr class="up"><td><a href="../">../</a> <span class="note">(parent directory)</span></td><td></td><td></td></tr>\n';
   return (
     '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
     '<meta name="viewport" content="width=device-width, initial-scale=1">\n' +
@@ -175,17 +180,28 @@ export function pageHead(dir: string, message: string | null, sorted: boolean): 
   );
 }
 
-/** One table row. */
+/**
+ * One table row. Sorting reads the cells (the name, the size's title, the
+ * time's `datetime`) rather than attributes that would repeat them.
+ */
 function row(e: PageEntry): string {
   const dir = e.type === 'dir';
   const text = escapeHtml(e.name);
   const shown = dir ? text + '/' : text;
   const name = e.linked ? `<a href="${encodeName(e.name)}${dir ? '/' : ''}">${shown}</a>` : `${shown} <span class="note">(upload only)</span>`;
-  const size = dir ? '<td class="size">-</td>' : `<td class="size" title="${e.size} bytes">${humanSize(e.size)}</td>`;
-  const iso = e.mtime.toISOString();
-  const day = iso.slice(0, 10);
-  const date = `<td class="date"><time datetime="${iso}" title="${day} ${iso.slice(11, 19)} UTC">${day} ${iso.slice(11, 16)}</time></td>`;
-  return `<tr data-type="${dir ? 'd' : 'f'}" data-name="${text}" data-size="${dir ? 0 : e.size}" data-mtime="${e.mtime.getTime()}"><td class="name">${name}</td>${size}${date}</tr>\n`;
+  const size = dir ? '<td>-</td>' : `<td title="${e.size} bytes">${humanSize(e.size)}</td>`;
+  return `<tr${dir ? ' class="d"' : ''}><td>${name}</td>${size}<td>${timeCell(e.mtime.getTime())}</td></tr>\n`;
+}
+
+/** The last time cell made: entries unpacked or copied together share their times. */
+let lastTime = { ms: NaN, html: '' };
+
+function timeCell(ms: number): string {
+  if (ms !== lastTime.ms) {
+    const iso = new Date(ms).toISOString();
+    lastTime = { ms, html: `<time datetime="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 16)}</time>` };
+  }
+  return lastTime.html;
 }
 
 /** Rows for a batch of entries. */

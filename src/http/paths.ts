@@ -7,7 +7,7 @@
  * or around the drop box rule. Empty segments (`//`) collapse, as FTP's
  * path resolution does.
  */
-import { isWithin } from '../vfs/path.js';
+import { baseName, isWithin, parentOf } from '../vfs/path.js';
 
 /** Longest request target accepted (bytes of the raw target). */
 export const MAX_TARGET = 8192;
@@ -128,6 +128,19 @@ function fold(path: string): string {
 export function inDropBox(path: string, dropBox: string | undefined): boolean {
   if (dropBox === undefined || dropBox === '/') return false;
   return isWithin(path, dropBox) || isWithin(fold(path), fold(dropBox));
+}
+
+/**
+ * Which names in `dir` are the drop box, by the same rule as `inDropBox`,
+ * decided once per directory: only the drop box's parent holds it (and
+ * inside the drop box, everything is).
+ */
+export function dropBoxEntries(dir: string, dropBox: string | undefined): (name: string) => boolean {
+  if (dropBox === undefined || dropBox === '/') return () => false;
+  if (inDropBox(dir, dropBox)) return () => true;
+  if (fold(dir) !== fold(parentOf(dropBox))) return () => false;
+  const folded = fold(baseName(dropBox));
+  return (name) => fold(name) === folded;
 }
 
 /** Percent-encodes a name for a relative link (every reserved character, so `a:b` is not a scheme). */

@@ -15,6 +15,7 @@ import type { RequestContext } from './context.js';
 import { serveFile } from './files.js';
 import { jsonEntry, jsonHead, jsonTail, orderedListing } from './listing.js';
 import { PAGE_CSP, pageHead, pageRows, pageTail } from './page.js';
+import { MAX_PAGE } from './pageCache.js';
 import { decodeTarget, encodePath, inDropBox, type DecodedTarget } from './paths.js';
 import { SAFE_HEADERS, sendError, sendRedirect, write } from './respond.js';
 
@@ -53,7 +54,7 @@ function serveEntry(ctx: RequestContext, req: IncomingMessage, res: ServerRespon
   if (st.type === 'dir') {
     if (!trailingSlash) return Promise.resolve(sendRedirect(req, res, encodePath(path) + '/' + (format === 'json' ? '?format=json' : '')));
     if (!access.allows('list', path)) return Promise.resolve(sendError(req, res, 403, 'this directory cannot be listed'));
-    return serveDirectory(ctx, req, res, path, format);
+    return serveDirectory(ctx, req, res, target, st);
   }
   if (st.type !== 'file' || trailingSlash) return Promise.resolve(sendError(req, res, 404, 'no such file or directory'));
   if (!access.allows('read', path)) return Promise.resolve(sendError(req, res, 403, 'this file cannot be downloaded'));
@@ -76,19 +77,38 @@ async function messageOf(ctx: RequestContext, dir: string): Promise<string | nul
   return lines.length === 0 ? null : lines.join('\n');
 }
 
-/** A directory page (HTML) or listing (JSON), streamed in chunks. */
-async function serveDirectory(ctx: RequestContext, req: IncomingMessage, res: ServerResponse, dir: string, format: 'html' | 'json'): Promise<void> {
+/**
+ * A directory page (HTML) or listing (JSON): from the page cache when it
+ * holds a valid one for this directory stat (`st`), else made and
+ * streamed in chunks, and kept when it was small enough.
+ */
+async function serveDirectory(ctx: RequestContext, req: IncomingMessage, res: ServerResponse, target: Decoded, st: VfsStat): Promise<void> {
+  const { path: dir, format } = target;
   const headers =
     format === 'json'
       ? { ...SAFE_HEADERS, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-cache' }
       : { ...SAFE_HEADERS, 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': PAGE_CSP, 'Cache-Control': 'no-cache' };
   if (req.method === 'HEAD') return void res.writeHead(200, headers).end();
+  const key = `${format} ${dir}`;
+  const kept = ctx.pages.get(key, st);
+  if (kept) return void res.writeHead(200, { ...headers, 'Content-Length': kept.length }).end(kept);
   const rules = { access: ctx.area.access, dropBox: ctx.area.uploadDir };
   // Read (and sort) before answering: a directory that cannot be read gets an error page, not half a page.
   const [listing, message] = await Promise.all([orderedListing(ctx.area.vfs, dir, rules), messageOf(ctx, dir)]);
   res.writeHead(200, headers);
   let count = 0;
   let out = format === 'json' ? jsonHead(dir, message, listing.sorted) : pageHead(dir, message, listing.sorted);
+  // The page's text is kept for the cache while it stays small enough.
+  let parts: string[] | null = ctx.pages.enabled ? [] : null;
+  let length = 0;
+  const send = async (text: string): Promise<void> => {
+    if (parts) {
+      length += text.length;
+      if (length > MAX_PAGE) parts = null;
+      else parts.push(text);
+    }
+    await write(res, text);
+  };
   for await (const batch of listing.batches) {
     if (format === 'json') {
       for (const e of batch) out += (count++ === 0 ? '' : ',') + jsonEntry(e);
@@ -97,11 +117,12 @@ async function serveDirectory(ctx: RequestContext, req: IncomingMessage, res: Se
       count += batch.length;
     }
     if (out.length >= WRITE_CHUNK) {
-      await write(res, out);
+      await send(out);
       out = '';
     }
   }
   out += format === 'json' ? jsonTail() : pageTail(count, listing.sorted);
-  await write(res, out);
+  await send(out);
   res.end();
+  if (parts) ctx.pages.put(key, st, Buffer.from(parts.join('')));
 }

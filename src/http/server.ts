@@ -27,6 +27,7 @@ import type { TlsPem } from '../core/tls.js';
 import { Admissions } from './admission.js';
 import type { HttpContext } from './context.js';
 import { sendError } from './respond.js';
+import { PageCache } from './pageCache.js';
 import { handleRequest } from './routes.js';
 
 /** Longest request head accepted (bytes). */
@@ -57,6 +58,7 @@ export class HttpServer {
       area,
       maxRate: core.config.anonymous?.max_rate ?? 0,
       messages: new MessageCache(),
+      pages: new PageCache((core.config.http?.listing_cache ?? 0) * 1000, core.events),
       track: (download) => {
         this.downloads.add(download);
         void download.finally(() => this.downloads.delete(download));
@@ -172,6 +174,7 @@ export class HttpServer {
     }
     for (const socket of this.sockets) socket.destroy();
     this.proxy.close();
+    this.ctx.pages.close();
     await closed;
   }
 }

@@ -7,22 +7,30 @@
  * interleave batch by batch.
  */
 import { lstatSync, opendirSync, realpathSync, statSync, type Dir, type Stats } from 'node:fs';
-import { join, sep } from 'node:path';
+import { sep } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { TEMP_PREFIX } from './jail.js';
 
 /** A request to the worker. */
 export type ListRequest = { op: 'open'; id: number; path: string; root: string; batch: number } | { op: 'next'; id: number } | { op: 'close'; id: number };
 
-/** A batch of entries in columns (cheap to copy between threads). */
+/**
+ * A batch of entries in columns, cheap to copy between threads: the names
+ * (and the unique ids) travel as one string each, joined with NUL, which
+ * no name contains; typed arrays copy as single blocks.
+ */
 export interface ListBatch {
-  names: string[];
+  /** The names, joined with `\0`. */
+  names: string;
+  /** The number of entries. */
+  count: number;
   /** 0 file, 1 dir, 2 link, 3 other. */
   types: Uint8Array;
   sizes: Float64Array;
   mtimes: Float64Array;
   modes: Uint16Array;
-  uniques: string[];
+  /** `dev.ino` in hex per entry, joined with `\0`. */
+  uniques: string;
 }
 
 /** A reply from the worker. */
@@ -42,7 +50,7 @@ function inside(root: string, p: string): boolean {
 }
 
 function entryStat(l: Listing, name: string): Stats | null {
-  const p = join(l.path, name);
+  const p = l.path + sep + name; // a plain name from readdir: nothing to normalise
   const st = lstatSync(p, { throwIfNoEntry: false });
   if (!st || !st.isSymbolicLink()) return st ?? null;
   try {
@@ -67,15 +75,25 @@ function nextBatch(l: Listing): ListBatch | null {
   }
   if (names.length === 0) return null;
   const n = names.length;
-  const b: ListBatch = { names, types: new Uint8Array(n), sizes: new Float64Array(n), mtimes: new Float64Array(n), modes: new Uint16Array(n), uniques: new Array<string>(n) };
+  const uniques = new Array<string>(n);
+  const b: ListBatch = {
+    names: names.join('\0'),
+    count: n,
+    types: new Uint8Array(n),
+    sizes: new Float64Array(n),
+    mtimes: new Float64Array(n),
+    modes: new Uint16Array(n),
+    uniques: '',
+  };
   for (let i = 0; i < n; i++) {
     const st = stats[i] as Stats;
     b.types[i] = st.isDirectory() ? 1 : st.isFile() ? 0 : st.isSymbolicLink() ? 2 : 3;
     b.sizes[i] = st.isDirectory() ? 4096 : st.size;
     b.mtimes[i] = st.mtimeMs;
     b.modes[i] = st.mode & 0o7777;
-    b.uniques[i] = `${st.dev.toString(16)}.${st.ino.toString(16)}`;
+    uniques[i] = `${st.dev.toString(16)}.${st.ino.toString(16)}`;
   }
+  b.uniques = uniques.join('\0');
   return b;
 }
 
@@ -112,5 +130,9 @@ function handle(msg: ListRequest): ListReply | null {
 
 parentPort?.on('message', (msg: ListRequest) => {
   const reply = handle(msg);
-  if (reply) parentPort?.postMessage(reply);
+  if (!reply) return;
+  // The columns' memory moves to the other thread instead of being copied.
+  const b = 'batch' in reply ? reply.batch : null;
+  const columns = b ? [b.types.buffer, b.sizes.buffer, b.mtimes.buffer, b.modes.buffer] : [];
+  parentPort?.postMessage(reply, columns as ArrayBuffer[]);
 });

@@ -10,7 +10,7 @@ import type { VfsStat } from '../types.js';
 import type { ListBatch, ListReply, ListRequest } from './listWorker.js';
 
 const TYPES: VfsStat['type'][] = ['file', 'dir', 'link', 'other'];
-const BATCH = 512;
+const BATCH = 1024;
 
 /** Lists directories in a worker thread. */
 export class DirLister {
@@ -80,15 +80,17 @@ export class DirLister {
 }
 
 function toStats(b: ListBatch): VfsStat[] {
-  const out = new Array<VfsStat>(b.names.length);
-  for (let i = 0; i < b.names.length; i++) {
+  const names = b.names.split('\0');
+  const uniques = b.uniques.split('\0');
+  const out = new Array<VfsStat>(b.count);
+  for (let i = 0; i < b.count; i++) {
     out[i] = {
-      name: b.names[i] as string,
+      name: names[i] as string,
       type: TYPES[b.types[i] as number] as VfsStat['type'],
       size: b.sizes[i] as number,
       mtime: new Date(b.mtimes[i] as number),
       mode: b.modes[i] as number,
-      unique: b.uniques[i],
+      unique: uniques[i],
     };
   }
   return out;
