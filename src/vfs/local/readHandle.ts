@@ -1,14 +1,16 @@
 /**
  * An open local file for a download. Besides the usual stream it offers
- * `copyTo`: a copy loop that reads into two buffers allocated once per
- * transfer and reuses each as soon as the socket has taken it. A stream
- * allocates a new 1 MiB buffer for every chunk; on a busy server that
- * churn drives the garbage collector and can halve throughput.
+ * `copyTo`: a copy loop that reads into two buffers leased from the
+ * process's pool (bufferPool.ts) and reuses each as soon as the socket has
+ * taken it. A stream allocates a new 1 MiB buffer for every chunk; on a
+ * busy server that churn drives the garbage collector and can halve
+ * throughput.
  */
 import { close, createReadStream, read } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { CopyHooks, ReadHandle, VfsStat } from '../types.js';
+import { lease } from './bufferPool.js';
 
 const CHUNK = 1024 * 1024;
 
@@ -61,10 +63,13 @@ export class LocalReadHandle implements ReadHandle {
       cancelled = true;
       dest.destroy();
     });
+    const end = this.stat.size;
+    const buffers = lease(end - this.start);
+    let clean = false;
     try {
-      const end = this.stat.size;
-      const size = Math.min(CHUNK, Math.max(1, end - this.start));
-      const bufs = [Buffer.allocUnsafeSlow(size), end - this.start > size ? Buffer.allocUnsafeSlow(size) : null];
+      const first = buffers.buffers[0] as Buffer;
+      const bufs = [first, buffers.buffers[1] ?? null];
+      const size = first.length;
       const inFlight: (Promise<void> | null)[] = [null, null];
       let pos = this.start;
       let i = 0;
@@ -80,9 +85,12 @@ export class LocalReadHandle implements ReadHandle {
         if (bufs[1]) i ^= 1;
       }
       await Promise.all(inFlight.filter((p): p is Promise<void> => p !== null));
+      clean = true; // every write has completed: the buffers are free
       dest.end();
       await finished(dest, { readable: false });
     } finally {
+      // After a failure a write may still refer to a buffer: those are left to the collector.
+      buffers.release(clean);
       off();
       close(fd, () => undefined);
     }
