@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import { connect } from 'node:net';
 import { readdir, readFile, writeFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -150,6 +151,55 @@ test('a client killed during an upload leaves the old file, and no partial file'
   assert.equal(srv.server.ftpServer.connectionCount, 0);
   assert.equal(await readFile(join(srv.aliceHome, 'doc.txt'), 'utf8'), 'the complete old version');
   assert.deepEqual(await readdir(srv.aliceHome), ['doc.txt']);
+});
+
+for (const how of ['closes its control connection', 'sends ABOR'] as const) {
+  test(`a client that ends its data connection early and ${how} moments later (curl --max-time) leaves the replaced file whole`, async (t) => {
+    const srv = await startServer();
+    await writeFile(join(srv.aliceHome, 'doc.txt'), 'the complete old version');
+    const s = await RawSession.open(srv.port);
+    t.after(async () => {
+      s.close();
+      await srv.close();
+    });
+    await s.login('alice', 'secret');
+    await s.cmd('TYPE I');
+    const data = await s.passive();
+    assert.equal((await s.cmd('STOR doc.txt')).code, 150);
+    await new Promise<void>((r) => data.write(Buffer.alloc(100_000, 1), () => r()));
+    const transfer = waitForEvent(srv.server, 'transfer', (e) => e.path === '/doc.txt');
+    // The client gives up: its data connection ends cleanly (in stream mode, that is how a
+    // complete upload ends too); the control connection follows 10 ms later, as curl's does.
+    data.end();
+    await delay(10);
+    if (how === 'sends ABOR') {
+      s.write('ABOR\r\n');
+      assert.equal((await s.read())?.code, 426);
+      assert.equal((await s.read())?.code, 226);
+    } else s.socket.destroy();
+    assert.equal((await transfer).ok, false, 'the partial upload was taken as complete');
+    assert.equal(await readFile(join(srv.aliceHome, 'doc.txt'), 'utf8'), 'the complete old version');
+    assert.deepEqual(await readdir(srv.aliceHome), ['doc.txt']);
+  });
+}
+
+test('an upload that replaces a file and ends normally replaces it (after the short wait); a new file needs no wait', async (t) => {
+  const srv = await startServer();
+  await writeFile(join(srv.aliceHome, 'doc.txt'), 'old');
+  const s = await RawSession.open(srv.port);
+  t.after(async () => {
+    s.close();
+    await srv.close();
+  });
+  await s.login('alice', 'secret');
+  await s.cmd('TYPE I');
+  for (const name of ['doc.txt', 'new.txt']) {
+    const data = await s.passive();
+    assert.equal((await s.cmd(`STOR ${name}`)).code, 150);
+    data.end(`new content of ${name}`);
+    assert.equal((await s.read())?.code, 226);
+    assert.equal(await readFile(join(srv.aliceHome, name), 'utf8'), `new content of ${name}`);
+  }
 });
 
 test('a full disk answers 452 and removes the partial upload', async (t) => {

@@ -11,7 +11,7 @@ import { VfsError } from '../../vfs/errors.js';
 import { baseName, joinPath } from '../../vfs/path.js';
 import type { Upload, WriteMode } from '../../vfs/types.js';
 import { Throttle } from '../../core/throttle.js';
-import { pipeAbortable } from '../data/abort.js';
+import { pipeAbortable, settle, type TransferAbort } from '../data/abort.js';
 import type { AuthedContext, CommandSpec } from '../session/types.js';
 import { runTransfer } from '../data/transfer.js';
 
@@ -84,8 +84,34 @@ async function retr(ctx: AuthedContext): Promise<Reply> {
   });
 }
 
+/**
+ * How long an upload that would replace a whole file waits, after its data
+ * ended, for the client's control connection to close or send ABOR.
+ */
+export const REPLACE_GRACE_MS = 50;
+
+/**
+ * In stream mode the end of the data is just a closed connection, which a
+ * client that gives up (curl's --max-time) or is killed also produces; its
+ * control connection then closes a few milliseconds later. A new file
+ * committed then is a partial upload, as on every FTP server; but an
+ * upload that replaces an existing file first waits REPLACE_GRACE_MS with
+ * the client still there, so a half file never takes a whole one's place.
+ */
+async function stillWanted(ctx: AuthedContext, path: string, replacing: boolean, abort: TransferAbort): Promise<boolean> {
+  if (ctx.session.controlGone || abort.aborted) return false;
+  if (!replacing) return true;
+  const exists = await ctx.vfs.stat(path).then(
+    (st) => st.type === 'file',
+    () => false,
+  );
+  if (exists) await settle(abort, REPLACE_GRACE_MS);
+  return !ctx.session.controlGone && !abort.aborted;
+}
+
 /** Receives an upload into `upload`, committing it only after a complete transfer. */
-function receive(ctx: AuthedContext, path: string, upload: Upload, opening: string, done?: string): Promise<Reply> {
+function receive(ctx: AuthedContext, path: string, upload: Upload, how: { opening: string; done?: string; replacing?: boolean }): Promise<Reply> {
+  const { opening, done, replacing = false } = how;
   return runTransfer(ctx, {
     opening,
     path,
@@ -96,11 +122,8 @@ function receive(ctx: AuthedContext, path: string, upload: Upload, opening: stri
       data.on('data', (c: Buffer) => count(c.length));
       return pipeAbortable([data, ...middle(ctx, 'i'), upload.stream], abort);
     },
-    commit: async () => {
-      // In stream mode the end of the data is just a closed connection, which
-      // a killed client also produces. When the control connection went
-      // down with it, the upload is treated as interrupted.
-      if (ctx.session.controlGone) throw new Error('control connection closed during the upload');
+    commit: async (abort) => {
+      if (!(await stillWanted(ctx, path, replacing, abort))) throw new Error('control connection closed during the upload');
       await upload.commit();
     },
     discard: () => upload.abort(),
@@ -124,13 +147,13 @@ async function stor(ctx: AuthedContext): Promise<Reply> {
   if (offset > 0 && !ctx.vfs.capabilities.resumeUpload) throw new FtpReplyError(502, "Resuming uploads (REST + STOR) is not supported by this server's storage.");
   const mode: WriteMode = createOnly ? { kind: 'create-new' } : offset > 0 ? { kind: 'offset', offset } : { kind: 'replace' };
   const upload = await startUpload(ctx, path, mode);
-  return receive(ctx, path, upload, `Ok to send data (${modeName(ctx)} mode).`);
+  return receive(ctx, path, upload, { opening: `Ok to send data (${modeName(ctx)} mode).`, replacing: mode.kind === 'replace' });
 }
 
 async function appe(ctx: AuthedContext): Promise<Reply> {
   const path = ctx.target;
   const upload = await startUpload(ctx, path, { kind: 'append' });
-  return receive(ctx, path, upload, `Ok to send data (${modeName(ctx)} mode), appending.`);
+  return receive(ctx, path, upload, { opening: `Ok to send data (${modeName(ctx)} mode), appending.` });
 }
 
 async function stou(ctx: AuthedContext): Promise<Reply> {
@@ -140,7 +163,7 @@ async function stou(ctx: AuthedContext): Promise<Reply> {
     const path = ctx.path(joinPath(ctx.session.cwd, name), 'write');
     try {
       const upload = await ctx.vfs.write(path, { kind: 'create-new' });
-      return receive(ctx, path, upload, `FILE: ${name}`, `Transfer complete (unique file name: ${name}).`);
+      return receive(ctx, path, upload, { opening: `FILE: ${name}`, done: `Transfer complete (unique file name: ${name}).` });
     } catch (err) {
       if (!(err instanceof VfsError && err.code === 'exists')) throw err;
     }

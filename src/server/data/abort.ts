@@ -43,6 +43,22 @@ export class TransferAbort {
   }
 }
 
+/**
+ * Resolves after `ms`, or sooner when the transfer is cancelled (ABOR, or
+ * the control connection closing, which cancels the session's transfer).
+ */
+export function settle(abort: TransferAbort, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    const off = abort.on(done);
+    function done(): void {
+      clearTimeout(timer);
+      off();
+      resolve();
+    }
+  });
+}
+
 /** `pipeline`, with every stream destroyed on cancellation (the promise then rejects). */
 export async function pipeAbortable(streams: Stream[], abort: TransferAbort): Promise<void> {
   const off = abort.on(() => {

@@ -32,8 +32,8 @@ export interface TransferJob {
   direction: 'o' | 'i';
   /** Moves the bytes; `count` is called with each chunk's size. */
   run(data: Duplex, abort: TransferAbort, count: (n: number) => void): Promise<void>;
-  /** After a good transfer, before 226 (e.g. commit an upload). */
-  commit?(): Promise<void>;
+  /** After a good transfer, before 226 (e.g. commit an upload); `abort` still reports an ABOR or a closing control connection. */
+  commit?(abort: TransferAbort): Promise<void>;
   /** After a failed one (e.g. discard an upload). */
   discard?(): Promise<void>;
   /** Text of the 226 reply. */
@@ -97,7 +97,7 @@ export async function runTransfer(ctx: AuthedContext, job: TransferJob): Promise
   try {
     data = await openData(ctx, job, controller);
     await job.run(data, controller, count);
-    await job.commit?.();
+    await job.commit?.(controller);
     complete = true;
     result = reply(226, job.done ?? 'Transfer complete.');
   } catch (err) {
