@@ -44,6 +44,11 @@ async function retry<T>(times: number, fn: () => Promise<T>): Promise<T> {
   throw last;
 }
 
+/** What iperf3 -J reports (the parts used). */
+interface IperfReport {
+  end: { sum_received: { bits_per_second: number }; cpu_utilization_percent: { host_total: number; remote_total: number } };
+}
+
 /** iperf3 between the two cores for a few seconds. */
 const iperf: Ceiling = {
   id: 'iperf3',
@@ -53,10 +58,13 @@ const iperf: Ceiling = {
     const server = spawnPinned('iperf3', ['-s', '-B', '127.0.0.1', '-p', String(port)], { cpu: opts.serverCpu, logFile: path.join(workDir, 'iperf3.log') });
     try {
       const seconds = opts.quick ? 1 : 3;
-      const { stdout } = await retry(15, () =>
-        execFileP('iperf3', ['-c', '127.0.0.1', '-p', String(port), '-t', String(seconds), '-J'], { timeout: (seconds + 20) * 1000, maxBuffer: 1 << 24 }),
-      );
-      const j = JSON.parse(stdout) as { end: { sum_received: { bits_per_second: number }; cpu_utilization_percent: { host_total: number; remote_total: number } } };
+      // iperf3 -J reports some failures (a server not ready yet, or busy) as JSON with `error`: retried like a failed start.
+      const j = await retry(15, async () => {
+        const { stdout } = await execFileP('iperf3', ['-c', '127.0.0.1', '-p', String(port), '-t', String(seconds), '-J'], { timeout: (seconds + 20) * 1000, maxBuffer: 1 << 24 });
+        const parsed = JSON.parse(stdout) as Partial<IperfReport> & { error?: string };
+        if (parsed.error !== undefined || !parsed.end?.sum_received) throw new Error(`iperf3: ${parsed.error ?? 'no result'}`);
+        return parsed as IperfReport;
+      });
       const mbps = j.end.sum_received.bits_per_second / 8 / 1e6;
       const serverPct = j.end.cpu_utilization_percent.remote_total;
       return { mbps, cpuPerGiB: serverPct / 100 / ((mbps * 1e6) / (1 << 30)), clientCpu: j.end.cpu_utilization_percent.host_total };
