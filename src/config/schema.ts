@@ -37,6 +37,15 @@ const serverSchema = z
       .refine(([a, b]) => a <= b, 'the first port must not be above the second')
       .optional(),
     passive_address: z.ipv4().optional(),
+    /** IPv4 network → the address PASV announces to clients in it (longest prefix wins); see server/data/announce.ts. */
+    passive_addresses: z
+      .record(z.string(), z.ipv4())
+      .superRefine((map, ctx) => {
+        for (const key of Object.keys(map)) {
+          if (!isIPv4Network(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'must be an IPv4 address or network such as "10.0.0.0/8"' });
+        }
+      })
+      .default({}),
     max_connections: z.number().int().min(1).default(1000),
     max_connections_per_ip: z.number().int().min(1).default(20),
     idle_timeout: seconds.default(300),
@@ -58,6 +67,11 @@ const serverSchema = z
     trusted_proxies: z.array(z.string().refine(isAddressOrNetwork, 'must be an IP address or a network such as "10.0.0.0/8"')).default(['127.0.0.1/32']),
   })
   .prefault({});
+
+/** True for an IPv4 address, optionally with a /prefix length (0-32). */
+function isIPv4Network(text: string): boolean {
+  return isAddressOrNetwork(text) && z.ipv4().safeParse(text.split('/')[0]).success;
+}
 
 /** True for an IPv4 or IPv6 address, optionally with a /prefix length that fits it. */
 function isAddressOrNetwork(text: string): boolean {

@@ -7,6 +7,7 @@ import type { WharfConfig } from '../config/load.js';
 import type { AnonymousArea } from '../auth/login.js';
 import type { Core } from '../core/context.js';
 import type { Logger } from '../events/log.js';
+import type { PassiveAnnouncer } from './data/announce.js';
 import type { PassivePool } from './data/passivePool.js';
 import type { CommandSpec } from './session/types.js';
 import type { TlsMaterial } from './tls/material.js';
@@ -23,6 +24,8 @@ export interface ServerContext {
   readonly log: Logger;
   readonly anonymous: AnonymousArea | null;
   readonly passivePool: PassivePool;
+  /** The address PASV announces to each client. */
+  readonly announcer: PassiveAnnouncer;
   readonly commands: ReadonlyMap<string, CommandSpec>;
   /** `.message` files, cached briefly. */
   readonly messages: MessageCache;

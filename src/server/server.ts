@@ -16,6 +16,7 @@ import { MessageCache } from '../core/message.js';
 import { logout } from './commands/auth.js';
 import type { ServerContext } from './context.js';
 import { ProxyGate, type Peer } from '../core/proxy.js';
+import { PassiveAnnouncer } from './data/announce.js';
 import { PassivePool } from './data/passivePool.js';
 import type { SessionInfo } from '../core/sessions.js';
 import { FtpSession } from './session/session.js';
@@ -55,6 +56,7 @@ export class FtpServer {
       tls,
       messages: new MessageCache(),
       passivePool: new PassivePool(core.config.server.passive_ports),
+      announcer: new PassiveAnnouncer(core.config.server.passive_addresses, core.config.server.passive_address),
       commands: buildCommandTable(tls ? tlsCommands : []),
       replies: [0, 0, 0, 0, 0, 0],
       get closing() {

@@ -22,7 +22,7 @@ async function pasv({ session }: AuthedContext): Promise<Reply> {
   if (isIPv6(session.localAddress)) return reply(425, 'PASV is for IPv4 only; use EPSV.');
   const port = await openPassive(session);
   if (typeof port !== 'number') return port;
-  const host = session.server.config.server.passive_address ?? session.localAddress;
+  const host = session.server.announcer.addressFor(session.remoteAddress) ?? session.localAddress;
   return reply(227, formatPasvReply(host, port));
 }
 
