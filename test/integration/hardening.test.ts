@@ -1,13 +1,13 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { readdir, readFile, writeFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { secretHash, startServer } from '../helpers/server.js';
+import { secretHash, startServer, type TestServer } from '../helpers/server.js';
 import { RawSession, readAll } from '../helpers/raw.js';
 import { waitForEvent } from '../helpers/events.js';
 import { LocalVfs } from '../../src/vfs/local/localVfs.js';
@@ -127,7 +127,8 @@ test('a PASV nobody connects to is closed after data_timeout; a second PASV repl
   assert.equal((await s.cmd('RETR hello.txt')).code, 425);
 });
 
-test('a client killed during an upload leaves the old file, and no partial file', async (t) => {
+/** alice's doc.txt, and an upload replacing it with 100,000 bytes sent so far. */
+async function halfUpload(t: TestContext): Promise<{ srv: TestServer; s: RawSession; data: Socket }> {
   const srv = await startServer();
   await writeFile(join(srv.aliceHome, 'doc.txt'), 'the complete old version');
   const s = await RawSession.open(srv.port);
@@ -140,6 +141,11 @@ test('a client killed during an upload leaves the old file, and no partial file'
   const data = await s.passive();
   assert.equal((await s.cmd('STOR doc.txt')).code, 150);
   await new Promise<void>((r) => data.write(Buffer.alloc(100_000, 1), () => r()));
+  return { srv, s, data };
+}
+
+test('a client killed during an upload leaves the old file, and no partial file', async (t) => {
+  const { srv, s, data } = await halfUpload(t);
   // The client dies: both connections close at once.
   const transfer = waitForEvent(srv.server, 'transfer', (e) => e.path === '/doc.txt');
   const gone = waitForEvent(srv.server, 'disconnect');
@@ -155,18 +161,7 @@ test('a client killed during an upload leaves the old file, and no partial file'
 
 for (const how of ['closes its control connection', 'sends ABOR'] as const) {
   test(`a client that ends its data connection early and ${how} moments later (curl --max-time) leaves the replaced file whole`, async (t) => {
-    const srv = await startServer();
-    await writeFile(join(srv.aliceHome, 'doc.txt'), 'the complete old version');
-    const s = await RawSession.open(srv.port);
-    t.after(async () => {
-      s.close();
-      await srv.close();
-    });
-    await s.login('alice', 'secret');
-    await s.cmd('TYPE I');
-    const data = await s.passive();
-    assert.equal((await s.cmd('STOR doc.txt')).code, 150);
-    await new Promise<void>((r) => data.write(Buffer.alloc(100_000, 1), () => r()));
+    const { srv, s, data } = await halfUpload(t);
     const transfer = waitForEvent(srv.server, 'transfer', (e) => e.path === '/doc.txt');
     // The client gives up: its data connection ends cleanly (in stream mode, that is how a
     // complete upload ends too); the control connection follows 10 ms later, as curl's does.

@@ -1,17 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassiveAnnouncer } from '../../src/server/data/announce.js';
-import { buildConfig, ConfigError } from '../../src/config/load.js';
-
-function configProblems(doc: unknown): string[] {
-  try {
-    buildConfig(doc, '/base');
-    return [];
-  } catch (err) {
-    assert.ok(err instanceof ConfigError);
-    return err.problems;
-  }
-}
 
 test('PassiveAnnouncer: the longest matching network wins; others get passive_address, or none', () => {
   const a = new PassiveAnnouncer({ '10.0.0.0/8': '10.0.0.5', '10.1.0.0/16': '10.1.0.5', '192.168.1.7': '192.168.1.1', '0.0.0.0/0': '203.0.113.7' }, '198.51.100.1');
@@ -25,12 +14,4 @@ test('PassiveAnnouncer: the longest matching network wins; others get passive_ad
   assert.equal(b.addressFor('172.31.255.255'), '172.16.0.1');
   assert.equal(b.addressFor('172.32.0.0'), undefined, 'outside: the address the client connected to');
   assert.equal(new PassiveAnnouncer({}, '198.51.100.1').addressFor('10.0.0.1'), '198.51.100.1');
-});
-
-test('config: passive_addresses takes IPv4 networks and addresses, one line per mistake', () => {
-  const problems = (passive_addresses: unknown) => configProblems({ server: { passive_addresses } });
-  assert.deepEqual(problems({ '10.0.0.0/8': '10.0.0.5' }), []);
-  assert.match(problems({ '10.0.0.0/33': '10.0.0.5' }).join('\n'), /^server\.passive_addresses.*IPv4 address or network/m);
-  assert.match(problems({ 'fe80::/10': '10.0.0.5' }).join('\n'), /^server\.passive_addresses.*IPv4 address or network/m);
-  assert.match(problems({ '10.0.0.0/8': 'inside' }).join('\n'), /^server\.passive_addresses\.10\.0\.0\.0\/8/m);
 });

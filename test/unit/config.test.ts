@@ -60,3 +60,11 @@ test('user store: right and wrong passwords, remembered successes stay exact', a
   assert.equal(await store.authenticate('nobody', 'pw1'), null);
   assert.equal((await store.authenticate('bob', 'pw1'))?.name, 'bob');
 });
+
+test('config: passive_addresses takes IPv4 networks and addresses, one line per mistake', () => {
+  const bad = (passive_addresses: unknown) => problems({ server: { passive_addresses } });
+  assert.deepEqual(bad({ '10.0.0.0/8': '10.0.0.5' }), []);
+  assert.match(bad({ '10.0.0.0/33': '10.0.0.5' }).join('\n'), /^server\.passive_addresses.*IPv4 address or network/m);
+  assert.match(bad({ 'fe80::/10': '10.0.0.5' }).join('\n'), /^server\.passive_addresses.*IPv4 address or network/m);
+  assert.match(bad({ '10.0.0.0/8': 'inside' }).join('\n'), /^server\.passive_addresses\.10\.0\.0\.0\/8/m);
+});
