@@ -56,6 +56,7 @@ const serverSchema = z
     shutdown_grace: z.number().min(0).max(600).default(5),
     proxy_protocol: z.boolean().default(false),
     trusted_proxies: z.array(z.string().refine(isAddressOrNetwork, 'must be an IP address or a network such as "10.0.0.0/8"')).default(['127.0.0.1/32']),
+    workers: z.union([z.number().int().min(1).max(64), z.literal('auto')], { error: 'must be a whole number from 1 to 64, or "auto" (one per core)' }).default(1),
   })
   .prefault({});
 
