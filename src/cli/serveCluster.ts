@@ -65,7 +65,8 @@ export async function servePrimary(opts: ServeOptions, config: WharfConfig, coun
 function channel(): StateChannel {
   return {
     send: (m) => {
-      process.send?.(m);
+      // With a callback, a failed write (the primary is gone) is not an 'error' event; the cluster ends this worker.
+      if (process.connected) process.send?.(m, undefined, {}, () => undefined);
     },
     onMessage: (l) => process.on('message', l),
     offMessage: (l) => process.off('message', l),

@@ -25,14 +25,15 @@ export interface WorkerNode {
   /** The admin listener's base URL, when `[admin]` is set. */
   admin: string | null;
   /** Every JSON line logged so far (primary and workers). */
-  lines(): Record<string, unknown>[];
+  lines: () => Record<string, unknown>[];
   /** The live workers' pids by slot, from the primary's log (the last start of each slot). */
-  workerPids(): Map<number, number>;
+  workerPids: () => Map<number, number>;
 }
 
 /** What the config holds beyond `[server]`: TOML text, with `HASH` standing for the hash of "secret". */
 export interface NodeSpec {
   server?: string;
+  anonymous?: string;
   rest?: string;
   admin?: boolean;
 }
@@ -53,7 +54,7 @@ export async function startNode(t: { after(fn: () => Promise<void>): void }, spe
   const admin = spec.admin ? `[admin]\nport = 0\ntoken = "${hash}"\n` : '';
   const text =
     `[server]\nhost = "${NODE_HOST}"\nport = 0\nworkers = 2\nlogin_failure_delay = 0\n${spec.server ?? ''}\n` +
-    `[anonymous]\nroot = "pub"\n[[users]]\nname = "alice"\npassword = "${hash}"\nhome = "alice"\n${(spec.rest ?? '').replaceAll('HASH', hash)}\n${admin}[log]\nlevel = "info"\n`;
+    `[anonymous]\nroot = "pub"\n${spec.anonymous ?? ''}\n[[users]]\nname = "alice"\npassword = "${hash}"\nhome = "alice"\n${(spec.rest ?? '').replaceAll('HASH', hash)}\n${admin}[log]\nlevel = "info"\n`;
   const config = join(dir, 'wharf.toml');
   await writeFile(config, text);
   const proc = await spawnServe(config, spec.admin ? 2 : 1, 60_000);

@@ -184,6 +184,7 @@ export class ClusterPrimary {
     s.startedAt = Date.now();
     s.listening = false;
     w.on('message', (m: unknown) => this.onMessage(s, w, m));
+    w.on('error', (err: Error) => this.opts.logger.warn({ event: 'worker-ipc-error', slot: s.slot, err: err.message }, 'talking to a worker failed'));
     w.once('exit', (code: number | null, signal: string | null) => void this.onExit(s, w, code, signal));
   }
 
@@ -265,7 +266,8 @@ export class ClusterPrimary {
 
   private post(w: Worker, m: PrimaryMessage | object): void {
     try {
-      if (!w.isDead() && w.isConnected()) w.send(m);
+      // With a callback, a failed write (the worker just died: EPIPE) is reported there, not as an 'error' event.
+      if (!w.isDead() && w.isConnected()) w.send(m, undefined, {}, () => undefined);
     } catch {
       // It is ending; its exit is handled.
     }
