@@ -56,3 +56,15 @@ export function workerConfig(config: WharfConfig, slot: number, count: number): 
 export function sessionIds(slot: number): { first: number; step: number } {
   return { first: slot, step: MAX_WORKERS };
 }
+
+/** Longest wait before replacing a worker. */
+export const MAX_BACKOFF_MS = 30_000;
+
+/**
+ * How long to wait before replacing a worker after `crashes` deaths in a
+ * row of young workers: the first at once, then 0.5 s, 1 s, 2 s, ... up to
+ * MAX_BACKOFF_MS, so a worker that crashes at start cannot make the node spin.
+ */
+export function respawnDelay(crashes: number): number {
+  return crashes <= 1 ? 0 : Math.min(MAX_BACKOFF_MS, 500 * 2 ** (crashes - 2));
+}

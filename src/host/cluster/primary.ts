@@ -17,6 +17,7 @@ import type { SharedState, StateLimits } from '../../state/types.js';
 import type { ListeningAddresses } from '../server.js';
 import { isWorkerMessage, type AskOp, type PrimaryMessage, type WorkerMessage } from './messages.js';
 import { NodeConsole } from './console.js';
+import { respawnDelay } from './plan.js';
 
 /** How the primary runs. */
 export interface ClusterPrimaryOptions {
@@ -32,8 +33,6 @@ export interface ClusterPrimaryOptions {
 
 /** A worker that dies younger than this counts as a crash in a row: the next respawn waits longer. */
 const YOUNG_MS = 10_000;
-/** Longest wait before a respawn. */
-const MAX_BACKOFF_MS = 30_000;
 /** Longest wait for a worker's answer. */
 const ASK_MS = 5000;
 
@@ -238,7 +237,7 @@ export class ClusterPrimary {
     if (this.starting) return this.failStart(new Error(`worker ${s.slot} exited during start (${signal ?? `code ${code}`})`));
     const young = Date.now() - s.startedAt < YOUNG_MS;
     s.crashes = young ? s.crashes + 1 : 0;
-    const delayMs = s.crashes <= 1 ? 0 : Math.min(MAX_BACKOFF_MS, 500 * 2 ** (s.crashes - 2));
+    const delayMs = respawnDelay(s.crashes);
     this.opts.logger.warn(
       { event: 'worker-exited', slot: s.slot, pid: w.process.pid, code, signal, freed, respawnInMs: delayMs },
       `worker ${s.slot} exited (${signal ?? `code ${code}`}); replacing it${delayMs ? ` in ${delayMs} ms` : ''}`,
