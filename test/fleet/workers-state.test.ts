@@ -4,13 +4,15 @@
  * earned on one worker, or made through the admin API, refuses connections
  * that land on the other; a worker killed with SIGKILL is replaced, the
  * other worker's sessions go on, and the killed one's slots are free again.
+ * With `[state] redis`, each worker shares them through Redis directly.
  */
 import { test } from 'node:test';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import assert from 'node:assert/strict';
 import { RawSession, readAll } from '../helpers/raw.js';
-import { until } from '../helpers/fleet.js';
+import { uniquePrefix, until } from '../helpers/fleet.js';
+import { startRedis } from '../helpers/redis.js';
 import { adminFetch, alive, NODE_HOST, startNode, workersWith } from '../helpers/workers.js';
 
 /** Opens an anonymous session logged in with `ident` as its password; the worker that logged it. */
@@ -129,4 +131,43 @@ test('workers = 2: a worker killed with SIGKILL is replaced; the other worker’
   for (let i = 0; i < lost.length; i++) held.push(await anonymous(node.port, node.lines, `again-${i}@example.com`));
   await refusedLogin(node.port, 'full-again@example.com');
   assert.equal(pids.get(2), node.workerPids().get(2), 'worker 2 never restarted');
+});
+
+test('workers = 2 with [state] redis: each worker holds a lease of its own; the anonymous cap and a ban hold across both', async (t) => {
+  const redis = await startRedis();
+  t.after(() => redis.close());
+  const prefix = uniquePrefix();
+  const node = await startNode(t, {
+    server: 'ban_threshold = 2\nmax_login_failures = 5\nmax_connections_per_ip = 50',
+    anonymous: 'max_connections = 2',
+    rest: `[state]\nredis = "${redis.url}"\nkey_prefix = "${prefix}"`,
+  });
+  const held: RawSession[] = [];
+  t.after(() => held.forEach((s) => s.close()));
+  const workers = new Set<number>();
+  for (let i = 0; i < 2; i++) {
+    const { s, worker } = await anonymous(node.port, node.lines, `redis-${i}@example.com`);
+    held.push(s);
+    workers.add(worker);
+  }
+  assert.deepEqual([...workers].sort(), [1, 2]);
+  // Two workers, two leases: the primary asks Redis for nothing here.
+  assert.match(await redis.command('ZCARD', `${prefix}leases`), /^:2\r\n$/);
+  for (let i = 0; i < 4; i++) assert.match(await refusedLogin(node.port, `over-${i}@example.com`), /Too many anonymous users \(the limit is 2\)/);
+  await until(() => workersWith(node.lines(), 'login-failed', (l) => l.reason === 'anonymous-full').size === 2, 5000, 'both workers refused');
+  const bad = await RawSession.open(node.port, NODE_HOST, '127.0.0.24');
+  t.after(() => bad.close());
+  assert.equal((await bad.read())?.code, 220);
+  for (let i = 0; i < 2; i++) {
+    await bad.cmd('USER alice');
+    await bad.cmd('PASS wrong');
+  }
+  await bad.waitClosed();
+  for (let i = 0; i < 4; i++) {
+    const s = await RawSession.open(node.port, NODE_HOST, '127.0.0.24');
+    const r = await s.read();
+    s.close();
+    assert.equal(r?.code, 421);
+  }
+  await until(() => workersWith(node.lines(), 'connection-refused', (l) => l.remote === '127.0.0.24').size === 2, 5000, 'both workers refused the ban');
 });

@@ -139,6 +139,8 @@ export class ClusterPrimary {
     const first = answers.find((a) => a.status === 'fulfilled');
     const result = (first?.value as { reloaded: string[]; restartNeeded: string[] } | undefined) ?? { reloaded: [], restartNeeded: [] };
     if (JSON.stringify(next.admin) !== JSON.stringify(this.current.admin)) result.restartNeeded.push('admin');
+    // The admin listener and the workers' count stay as started; the rest is the workers' own.
+    this.current = { ...next, admin: this.current.admin, server: { ...next.server, workers: this.current.server.workers } };
     this.opts.logger.info({ event: 'reload', workers: answers.length, restartNeeded: result.restartNeeded }, `reloaded ${answers.length} worker(s)`);
     return result;
   }
