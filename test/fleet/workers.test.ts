@@ -2,17 +2,20 @@
  * `workers = 2`: one `wharf serve` node, two worker processes sharing its
  * listeners. Real clients (basic-ftp, curl) see one server: 50 concurrent
  * sessions each upload and download byte-exact over PASV and EPSV, served
- * by both workers; the admin listener lists every worker's sessions, ends
+ * by both workers, each announcing ports of its own share of the range;
+ * implicit FTPS, SFTP and the web view reach both workers too; the admin listener lists every worker's sessions, ends
  * one on whichever worker holds it and sums their metrics.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough, Readable } from 'node:stream';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client, enterPassiveModeIPv4 } from 'basic-ftp';
 import { RawSession } from '../helpers/raw.js';
-import { bytes, sha256 } from '../helpers/clients.js';
+import { bytes, curl, sha256, tempDir } from '../helpers/clients.js';
+import { makeCert } from '../helpers/peers.js';
+import { wharfHostKey } from '../helpers/sftp.js';
 import { until } from '../helpers/fleet.js';
 import { adminFetch, NODE_HOST, startNode, workersWith } from '../helpers/workers.js';
 
@@ -117,4 +120,31 @@ test('workers = 2, [admin]: sessions of both workers are listed, DELETE reaches 
   assert.match(text, /^wharf_logins_total\{result="ok"\} 10$/m);
   assert.match(text, /^wharf_sessions\{protocol="ftp",kind="anonymous"\} 5$/m);
   assert.match(text, /^wharf_bans_active 0$/m);
+});
+
+test('workers = 2: implicit FTPS, SFTP and the web view are shared too: curl reaches both workers over each', async (t) => {
+  const { dir, cleanup } = await tempDir('wharf-workers-keys-');
+  t.after(cleanup);
+  const cert = await makeCert(dir);
+  const hostKey = await wharfHostKey(dir);
+  const rest = `[tls]\ncert = "${cert.cert}"\nkey = "${cert.key}"\nimplicit_port = 0\n[sftp]\nport = 0\nhost_keys = ["${hostKey.key}"]\n[http]\nport = 0\n`;
+  const node = await startNode(t, { rest, listeners: 4, server: 'max_connections_per_ip = 50' });
+  await writeFile(join(node.dir, 'alice', 'mine.txt'), 'alice’s file\n');
+  const ftps = node.proc.port('ftps://');
+  const sftp = node.proc.port('sftp://');
+  const http = node.proc.port('http://');
+  const fetchers: Record<string, () => Promise<string>> = {
+    ftps: async () => (await curl(['-s', '-k', `ftps://${NODE_HOST}:${ftps}/hello.txt`])).stdout.toString(),
+    sftp: async () => (await curl(['-s', '-k', '-u', 'alice:secret', `sftp://${NODE_HOST}:${sftp}/mine.txt`])).stdout.toString(),
+    http: async () => (await curl(['-s', `http://${NODE_HOST}:${http}/hello.txt`])).stdout.toString(),
+  };
+  const want: Record<string, string> = { ftps: 'hello from the archive\n', sftp: 'alice’s file\n', http: 'hello from the archive\n' };
+  for (const [protocol, get] of Object.entries(fetchers)) {
+    const served = () => workersWith(node.lines(), 'transfer', (l) => l.protocol === protocol && l.complete === true);
+    for (let i = 0; i < 10 && served().size < 2; i++) {
+      assert.equal(await get(), want[protocol], `${protocol} download ${i}`);
+      await until(() => node.lines().filter((l) => l.event === 'transfer' && l.protocol === protocol).length > i, 5000, `${protocol} transfer logged`);
+    }
+    assert.deepEqual([...served()].sort(), [1, 2], `${protocol}: both workers served`);
+  }
 });

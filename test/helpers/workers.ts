@@ -34,6 +34,8 @@ export interface WorkerNode {
 export interface NodeSpec {
   server?: string;
   anonymous?: string;
+  /** How many `listening` lines to wait for (default: 1, or 2 with `admin`). */
+  listeners?: number;
   rest?: string;
   admin?: boolean;
 }
@@ -57,7 +59,7 @@ export async function startNode(t: { after(fn: () => Promise<void>): void }, spe
     `[anonymous]\nroot = "pub"\n${spec.anonymous ?? ''}\n[[users]]\nname = "alice"\npassword = "${hash}"\nhome = "alice"\n${(spec.rest ?? '').replaceAll('HASH', hash)}\n${admin}[log]\nlevel = "info"\n`;
   const config = join(dir, 'wharf.toml');
   await writeFile(config, text);
-  const proc = await spawnServe(config, spec.admin ? 2 : 1, 60_000);
+  const proc = await spawnServe(config, spec.listeners ?? (spec.admin ? 2 : 1), 60_000);
   defer(async () => {
     const pids = [...workerPidsOf(proc).values()];
     await proc.kill('SIGKILL');
