@@ -1,14 +1,15 @@
 /**
  * `workers = 2` and the process's life: SIGHUP reloads every worker (a
  * user added to the config logs in on both), SIGTERM closes every worker
- * gracefully and the primary exits 0 with no process left, and a node that
- * cannot start says why in one line and leaves nothing running.
+ * gracefully and the primary exits 0 with no process left, a worker that
+ * keeps dying is replaced with a growing back-off, and a node that cannot
+ * start says why in one line and leaves nothing running.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { appendFile, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RawSession } from '../helpers/raw.js';
 import { until } from '../helpers/fleet.js';
@@ -83,4 +84,32 @@ test('workers = 2: a node whose listener cannot start says so in one line, exits
   assert.equal(small.code, 2);
   assert.equal(small.stderr.trim().split('\n').length, 1, small.stderr);
   assert.match(small.stderr, /server\.passive_ports: 2 port\(s\) cannot be split between 3 workers/);
+});
+
+test('workers = 2: a worker that keeps failing is replaced with a growing back-off, logged, while the other serves; it comes back once it can', async (t) => {
+  const node = await startNode(t);
+  const good = await readFile(node.config, 'utf8');
+  // The file goes bad (no reload asked): a replacement worker cannot start with it.
+  await writeFile(node.config, good.replace('workers = 2', 'workers = 2\nno_such_setting = 1'));
+  const victim = node.workerPids().get(1) as number;
+  process.kill(victim, 'SIGKILL');
+  const exits = () => node.lines().filter((l) => l.event === 'worker-exited' && l.slot === 1);
+  await until(() => exits().length >= 5, 45_000, 'five deaths of worker 1');
+  // The first replacement is immediate (the second too, when the killed worker was older than 10 s); then 0.5 s, 1 s, 2 s...
+  const delays = exits()
+    .slice(0, 5)
+    .map((l) => l.respawnInMs as number);
+  const growing = delays.filter((d) => d > 0);
+  assert.ok(delays.length - growing.length <= 2 && growing[0] === 500, `delays: ${delays.join(', ')}`);
+  for (let i = 1; i < growing.length; i++) assert.equal(growing[i], 2 * (growing[i - 1] as number), `delays: ${delays.join(', ')}`);
+  const failed = node.lines().find((l) => l.event === 'worker-failed' && l.slot === 1);
+  assert.match(String(failed?.problems), /no_such_setting/);
+  // Meanwhile worker 2 serves every connection.
+  for (let i = 0; i < 3; i++) assert.equal(await login(node.port, 'alice'), 230);
+  // The file is fixed: the next replacement starts and stays.
+  await writeFile(node.config, good);
+  await until(() => (node.workerPids().get(1) ?? victim) !== victim, 30_000, 'worker 1 back');
+  const s = await RawSession.open(node.port, NODE_HOST);
+  t.after(() => s.close());
+  await s.login();
 });
