@@ -100,9 +100,9 @@ export function printListening(addresses: ListeningAddresses): void {
   if (admin) process.stdout.write(`wharf listening on admin ${admin.secure ? 'https' : 'http'}://${urlHost(admin.host)}:${admin.port}\n`);
 }
 
-/** The JSON log of `wharf serve`: every line names the node (its host name). */
+/** The JSON log of `wharf serve`: every line names the node (`[server] node`, or the host name). */
 export function serveLogger(config: WharfConfig, fields: Record<string, unknown> = {}): Logger {
-  return createLogger(config.log.level).child({ node: hostname(), ...fields });
+  return createLogger(config.log.level).child({ node: config.server.node ?? hostname(), ...fields });
 }
 
 /** Runs the server until a signal; returns the exit code. */

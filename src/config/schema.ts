@@ -58,6 +58,10 @@ const serverSchema = z
     shutdown_grace: z.number().min(0).max(600).default(5),
     proxy_protocol: z.boolean().default(false),
     trusted_proxies: z.array(z.string().refine(isAddressOrNetwork, 'must be an IP address or a network such as "10.0.0.0/8"')).default(['127.0.0.1/32']),
+    node: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1 to 64 letters, digits, dots, dashes or underscores')
+      .optional(),
     workers: z.union([z.number().int(WORKERS).min(1, WORKERS).max(64, WORKERS), z.literal('auto')], { error: WORKERS }).default(1),
   })
   .superRefine((s, ctx) => {

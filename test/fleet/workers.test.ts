@@ -45,7 +45,7 @@ async function roundTrip(port: number, name: string, data: Buffer, pasv: boolean
 }
 
 test('workers = 2: 50 concurrent sessions upload and download byte-exact over PASV and EPSV, served by both workers', async (t) => {
-  const node = await startNode(t, { server: 'max_connections_per_ip = 200\npassive_ports = [41200, 41299]' });
+  const node = await startNode(t, { server: 'max_connections_per_ip = 200\npassive_ports = [41200, 41299]\nnode = "dock-7"' });
   const sessions = Array.from({ length: 50 }, (_, i) => {
     const data = bytes(64 * 1024 + i * 4099, i + 1);
     return roundTrip(node.port, `file-${i}.bin`, data, i % 2 === 0).then((r) => ({ ...r, name: `file-${i}.bin`, data }));
@@ -60,7 +60,9 @@ test('workers = 2: 50 concurrent sessions upload and download byte-exact over PA
   await until(() => node.lines().filter((l) => l.event === 'transfer' && l.complete === true).length >= 100, 10_000, 'the transfers logged');
   const lines = node.lines();
   assert.deepEqual([...workersWith(lines, 'transfer')].sort(), [1, 2]);
-  assert.ok(lines.filter((l) => l.event === 'transfer').every((l) => typeof l.node === 'string' && l.node !== ''));
+  // Every line names the node ([server] node) and the worker; the primary's own lines say worker 0.
+  assert.ok(lines.every((l) => l.node === 'dock-7'));
+  assert.ok(lines.some((l) => l.event === 'workers-started' && l.worker === 0));
 });
 
 test('workers = 2: each worker announces passive ports from its own sub-range', async (t) => {
