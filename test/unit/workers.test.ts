@@ -12,6 +12,7 @@ import { IpcState, type StateChannel } from '../../src/state/ipc.js';
 import { StateHost } from '../../src/state/ipc-host.js';
 import { MemoryState } from '../../src/state/memory.js';
 import { StateUnavailableError } from '../../src/state/types.js';
+import { buildConfig, type ConfigError } from '../../src/config/load.js';
 
 const limits = { maxConnections: 10, maxConnectionsPerIp: 3, maxAnonymous: 2, loginFailureDelayMs: 10, banThreshold: 2, banSeconds: 60 };
 
@@ -103,4 +104,23 @@ test('IpcState: a primary that does not answer costs a bounded wait; decisions f
   await w.close();
   await assert.rejects(pending, StateUnavailableError);
   await assert.rejects(w.admit('192.0.2.1'), StateUnavailableError);
+});
+
+test('config: workers is 1 to 64 or "auto" (one line otherwise); passive_ports needs a port per worker; node is a short name', () => {
+  const problems = (server: Record<string, unknown>): string[] => {
+    try {
+      buildConfig({ server, anonymous: { root: 'memory:' } }, '/');
+      return [];
+    } catch (err) {
+      return (err as ConfigError).problems;
+    }
+  };
+  assert.equal(buildConfig({ anonymous: { root: 'memory:' } }, '/').server.workers, 1);
+  assert.deepEqual(problems({ workers: 'auto' }), []);
+  assert.deepEqual(problems({ workers: 64, passive_ports: [50000, 50063] }), []);
+  for (const bad of [0, 65, 1.5, 'many', -2, true])
+    assert.deepEqual(problems({ workers: bad }), ['server.workers: must be a whole number from 1 to 64, or "auto" (one per core)'], String(bad));
+  assert.deepEqual(problems({ workers: 4, passive_ports: [50000, 50002] }), ['server.passive_ports: 3 port(s) cannot be split between 4 workers; give each worker at least one']);
+  assert.deepEqual(problems({ node: 'ftp-1.example' }), []);
+  assert.equal(problems({ node: 'two words' }).length, 1);
 });
