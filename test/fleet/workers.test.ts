@@ -122,6 +122,13 @@ test('workers = 2, [admin]: sessions of both workers are listed, DELETE reaches 
   assert.match(text, /^wharf_logins_total\{result="ok"\} 10$/m);
   assert.match(text, /^wharf_sessions\{protocol="ftp",kind="anonymous"\} 5$/m);
   assert.match(text, /^wharf_bans_active 0$/m);
+  // The status page's data: every worker's sessions, and the transfers both workers made.
+  const status = (await (await adminFetch(admin, '/api/status')).json()) as { sessions: unknown[]; transfers: { path: string; ok: boolean }[] };
+  assert.equal(status.sessions.length, 5);
+  assert.deepEqual(
+    status.transfers.map((x) => [x.path, x.ok]),
+    Array.from({ length: 4 }, () => ['/hello.txt', true]),
+  );
 });
 
 test('workers = 2: implicit FTPS, SFTP and the web view are shared too: curl reaches both workers over each', async (t) => {
