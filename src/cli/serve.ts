@@ -100,9 +100,14 @@ export function printListening(addresses: ListeningAddresses): void {
   if (admin) process.stdout.write(`wharf listening on admin ${admin.secure ? 'https' : 'http'}://${urlHost(admin.host)}:${admin.port}\n`);
 }
 
-/** The JSON log of `wharf serve`: every line names the node (`[server] node`, or the host name). */
+/** This node's name: `[server] node`, or the host name. */
+export function nodeName(config: WharfConfig): string {
+  return config.server.node ?? hostname();
+}
+
+/** The JSON log of `wharf serve`: every line names the node. */
 export function serveLogger(config: WharfConfig, fields: Record<string, unknown> = {}): Logger {
-  return createLogger(config.log.level).child({ node: config.server.node ?? hostname(), ...fields });
+  return createLogger(config.log.level).child({ node: nodeName(config), ...fields });
 }
 
 /** Runs the server until a signal; returns the exit code. */
@@ -112,7 +117,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
   const count = workerCount(config.server.workers);
   if (count > 1) return servePrimary(opts, config, count);
   const logger = serveLogger(config);
-  const server = new WharfServer(config, { logger, reloadConfig: opts.config ? () => serveConfig(opts) : undefined });
+  const server = new WharfServer(config, { logger, origin: { node: nodeName(config) }, reloadConfig: opts.config ? () => serveConfig(opts) : undefined });
   try {
     printListening(await server.listen());
   } catch (err) {

@@ -12,7 +12,7 @@ import { ClusterPrimary } from '../host/cluster/primary.js';
 import { ClusterWorker } from '../host/cluster/worker.js';
 import { checkSplit } from '../host/cluster/plan.js';
 import type { StateChannel } from '../state/ipc.js';
-import { listenProblem, printListening, serveConfig, serveLogger, type ServeOptions } from './serve.js';
+import { listenProblem, nodeName, printListening, serveConfig, serveLogger, type ServeOptions } from './serve.js';
 
 /** True in a worker this command forked. */
 export function isClusterWorker(): boolean {
@@ -98,7 +98,16 @@ export async function serveWorker(opts: ServeOptions): Promise<number> {
   try {
     config = await serveConfig(opts);
     const logger = serveLogger(config, { worker: slot });
-    worker = new ClusterWorker({ slot, count, config, logger, channel: channel(), loadConfig: opts.config ? () => serveConfig(opts) : undefined, onClose: () => stop() });
+    worker = new ClusterWorker({
+      slot,
+      count,
+      config,
+      logger,
+      node: nodeName(config),
+      channel: channel(),
+      loadConfig: opts.config ? () => serveConfig(opts) : undefined,
+      onClose: () => stop(),
+    });
     await worker.start().catch((err: unknown) => {
       throw listenProblem(config, err);
     });

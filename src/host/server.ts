@@ -21,7 +21,7 @@ import { ServerEvents, type ServerEventMap } from '../events/events.js';
 import { silentLogger, type Logger } from '../events/log.js';
 import { StorageOpener } from '../core/storage.js';
 import { logEvents, xferlogEvents } from '../events/subscribers.js';
-import { HookRunner, subscribeHooks, type HookRunnerOptions } from '../events/hooks/index.js';
+import { HookRunner, subscribeHooks, type EventOrigin, type HookRunnerOptions } from '../events/hooks/index.js';
 import { ConfigError } from '../config/load.js';
 import { isLocalSpec } from '../config/storage.js';
 import { join } from 'node:path';
@@ -57,6 +57,8 @@ export interface WharfServerOptions {
   reloadConfig?: () => Promise<WharfConfig>;
   /** Limits of the hook runner (concurrency, queue, first retry back-off). */
   hooks?: Partial<Omit<HookRunnerOptions, 'log'>>;
+  /** The node and worker this server is, for hooks (`WHARF_NODE`, `WHARF_WORKER`); `wharf serve` sets them. */
+  origin?: EventOrigin;
   /** Session ids: `first`, then every `step` (default 1, 1); the workers of a node take ids apart this way. */
   sessionIds?: { first: number; step: number };
 }
@@ -135,7 +137,7 @@ export class WharfServer {
     const hostKeys = c.sftp ? await loadHostKeys(c.sftp.host_keys) : null;
     if (c.log.transfer_log) this.xferlog = xferlogEvents(this.events, c.log.transfer_log);
     this.hooks = new HookRunner({ log: this.log, ...this.options.hooks });
-    this.unhook = subscribeHooks(this.events, c.hooks, this.hooks, (a, p) => this.localPath(a, p));
+    this.unhook = subscribeHooks(this.events, c.hooks, this.hooks, (a, p) => this.localPath(a, p), this.options.origin);
     const auth = new LoginService({ config: c, state: this.state, events: this.events, anonymous, openHome: (u) => this.openHome(u), clock: this.options.clock });
     this.core = {
       config: c,
@@ -216,7 +218,7 @@ export class WharfServer {
     }
     this.core.auth.reload(next);
     this.unhook();
-    this.unhook = this.hooks ? subscribeHooks(this.events, next.hooks, this.hooks, (a, p) => this.localPath(a, p)) : () => undefined;
+    this.unhook = this.hooks ? subscribeHooks(this.events, next.hooks, this.hooks, (a, p) => this.localPath(a, p), this.options.origin) : () => undefined;
     this.current = next;
     // What reload does not apply: the sections (anonymous without its hours) that changed.
     const fixed = (c: WharfConfig) => ({

@@ -136,8 +136,11 @@ test('workers = 2: implicit FTPS, SFTP and the web view are shared too: curl rea
   t.after(cleanup);
   const cert = await makeCert(dir);
   const hostKey = await wharfHostKey(dir);
-  const rest = `[tls]\ncert = "${cert.cert}"\nkey = "${cert.key}"\nimplicit_port = 0\n[sftp]\nport = 0\nhost_keys = ["${hostKey.key}"]\n[http]\nport = 0\n`;
-  const node = await startNode(t, { rest, listeners: 4, server: 'max_connections_per_ip = 50' });
+  // A download hook records which node and worker saw each download.
+  const seen = join(dir, 'hooks.txt');
+  const hook = `[[hooks]]\nevent = "download"\ncommand = ["/bin/sh", "-c", "echo \\"$WHARF_PROTOCOL $WHARF_NODE $WHARF_WORKER\\" >> ${seen}"]\n`;
+  const rest = `[tls]\ncert = "${cert.cert}"\nkey = "${cert.key}"\nimplicit_port = 0\n[sftp]\nport = 0\nhost_keys = ["${hostKey.key}"]\n[http]\nport = 0\n${hook}`;
+  const node = await startNode(t, { rest, listeners: 4, server: 'max_connections_per_ip = 50\nnode = "dock-9"' });
   await writeFile(join(node.dir, 'alice', 'mine.txt'), 'alice’s file\n');
   const ftps = node.proc.port('ftps://');
   const sftp = node.proc.port('sftp://');
@@ -155,5 +158,12 @@ test('workers = 2: implicit FTPS, SFTP and the web view are shared too: curl rea
       await until(() => node.lines().filter((l) => l.event === 'transfer' && l.protocol === protocol).length > i, 5000, `${protocol} transfer logged`);
     }
     assert.deepEqual([...served()].sort(), [1, 2], `${protocol}: both workers served`);
+  }
+  // Every download ran the hook once, told its node and worker (WHARF_NODE, WHARF_WORKER).
+  const downloads = node.lines().filter((l) => l.event === 'transfer').length;
+  const hookLines = async () => (await readFile(seen, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
+  await until(async () => (await hookLines()).length === downloads, 15_000, 'every download hook ran');
+  for (const protocol of ['ftps', 'sftp', 'http']) {
+    assert.deepEqual(new Set((await hookLines()).filter((l) => l.startsWith(`${protocol} `))), new Set([`${protocol} dock-9 1`, `${protocol} dock-9 2`]));
   }
 });

@@ -28,6 +28,8 @@ export interface ClusterWorkerOptions {
   channel: StateChannel;
   /** Called when the primary asks this worker to close. */
   onClose: () => void;
+  /** This node's name (hooks' WHARF_NODE). */
+  node: string;
 }
 
 /** A worker's server and its side of the talk with the primary. */
@@ -49,6 +51,7 @@ export class ClusterWorker {
       logger,
       state,
       sessionIds: sessionIds(slot),
+      origin: { node: opts.node, worker: slot },
       reloadConfig: loadConfig ? async () => own(await loadConfig()) : undefined,
     });
     channel.onMessage(this.onMessage);
