@@ -73,7 +73,7 @@ function list(name: string, fallback: string[]): string[] {
 export const ALL_SERVERS = ['wharf', 'vsftpd', 'pure-ftpd', 'pyftpdlib', 'ftp-srv', 'openssh', 'nginx'];
 
 /** Variants of Wharf, run only when named in BENCH_SERVERS (see servers/wharf.ts). */
-export const OPT_IN_SERVERS = ['wharf-console', 'wharf-hooks'];
+export const OPT_IN_SERVERS = ['wharf-console', 'wharf-hooks', 'wharf-w2', 'wharf-redis'];
 
 /** Reads the settings. */
 export function readOptions(): Options {

@@ -10,6 +10,7 @@ import { idleSessions, sessionRate } from './sessions.js';
 import { httpScenarios } from './http.js';
 import { sftpScenarios } from './sftp.js';
 import { manyClients, retrBig, smallFiles, storBig } from './transfer.js';
+import { stateLogins } from './state.js';
 
 /** Every scenario for these options (before filtering by BENCH_SCENARIOS). */
 export function allScenarios(opts: Options): Scenario[] {
@@ -18,5 +19,6 @@ export function allScenarios(opts: Options): Scenario[] {
   if (opts.tls) list.push(sessionRate(true, opts), retrBig(true, opts), storBig(true, opts), manyClients(true, opts), smallFiles(true, opts));
   list.push(...sftpScenarios(opts));
   list.push(...httpScenarios(opts));
+  list.push(stateLogins(opts));
   return list;
 }

@@ -10,7 +10,7 @@ import { pureftpd } from './pureftpd.js';
 import { pyftpdlib } from './pyftpdlib.js';
 import type { ServerSpec } from './types.js';
 import { vsftpd } from './vsftpd.js';
-import { wharf, wharfConsole, wharfHooks } from './wharf.js';
+import { wharf, wharfConsole, wharfHooks, wharfRedis, wharfW2 } from './wharf.js';
 
 /** The servers. */
-export const SERVERS: ServerSpec[] = [wharf, vsftpd, pureftpd, pyftpdlib, ftpsrv, openssh, nginx, wharfConsole, wharfHooks];
+export const SERVERS: ServerSpec[] = [wharf, vsftpd, pureftpd, pyftpdlib, ftpsrv, openssh, nginx, wharfConsole, wharfHooks, wharfW2, wharfRedis];

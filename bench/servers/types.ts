@@ -77,6 +77,8 @@ export interface RunningServer {
   settle?(): Promise<string | null>;
   /** Stops the server (its whole process group) and waits for it to exit. */
   stop(): Promise<void>;
+  /** For a server whose limits live in Redis (`wharf-redis`): Redis's command count and CPU so far. */
+  redisStats?(): Promise<{ commands: number; scripts: number; cpuSeconds: number }>;
 }
 
 /** One server under test. */

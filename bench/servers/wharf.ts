@@ -20,6 +20,16 @@
  *   running `/bin/true` (a fork + exec per transfer, pinned to the server's
  *   core and charged to its cgroup); after each measured piece of work the
  *   harness polls `/metrics` until every hook has run, so their CPU counts.
+ *
+ * And two for a fleet (issue 15), with everything else equal:
+ *
+ * - `wharf-w2`: `workers = 2` (node:cluster), pinned to the cores of
+ *   BENCH_SCALE_CPU (default "0,1": the load generator's core too, so its
+ *   figures are a floor, capped by the load generator; the report shows its
+ *   CPU beside them);
+ * - `wharf-redis`: `[state] redis` on a redis-server of its own, pinned to
+ *   the server's core; the `state-logins` scenario reads its commands and
+ *   CPU per login.
  */
 import { execFile } from 'node:child_process';
 import { cp, mkdir, symlink, writeFile } from 'node:fs/promises';
@@ -27,6 +37,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { freePort, startProcess } from './launch.js';
+import { startBenchRedis } from './redis.js';
 import type { RunningServer, ServerSpec, StartEnv } from './types.js';
 
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
@@ -57,6 +68,12 @@ export async function snapshotWharf(dir: string): Promise<string> {
 /** What a variant adds to the plain configuration. */
 export type ConsoleMode = 'off' | 'console' | 'hooks';
 
+/** A fleet variant's settings: several workers, or limits in Redis. */
+export interface FleetSettings {
+  workers?: number;
+  redis?: string;
+}
+
 /** The `[admin]` listener of a console variant. */
 interface AdminSettings {
   port: number;
@@ -75,7 +92,7 @@ export const HOOK_COMMAND = '/bin/true';
  * key-login user whose home is the dataset, `admin` the console, `hooks`
  * the upload and download hooks.
  */
-export function wharfConfig(env: StartEnv, logLevel: string, sftpPort?: number, admin?: AdminSettings, hooks = false): string {
+export function wharfConfig(env: StartEnv, logLevel: string, sftpPort?: number, admin?: AdminSettings, hooks = false, fleet: FleetSettings = {}): string {
   const ssh = env.ssh;
   const sftp =
     ssh && sftpPort !== undefined
@@ -105,7 +122,9 @@ export function wharfConfig(env: StartEnv, logLevel: string, sftpPort?: number, 
     'idle_timeout = 900',
     'data_timeout = 120',
     'login_timeout = 120',
+    ...(fleet.workers ? [`workers = ${fleet.workers}`] : []),
     '',
+    ...(fleet.redis ? ['[state]', `redis = ${JSON.stringify(fleet.redis)}`, ''] : []),
     '[tls]',
     `cert = ${JSON.stringify(env.cert.cert)}`,
     `key = ${JSON.stringify(env.cert.key)}`,
@@ -209,33 +228,42 @@ function settler(adminPort: number, mode: ConsoleMode): () => Promise<string | n
   };
 }
 
-/** Wharf, or one of its console variants, from this work tree's dist/. */
-function wharfSpec(name: string, mode: ConsoleMode): ServerSpec {
+/** The cores `wharf-w2` runs on. */
+const SCALE_CPU = process.env.BENCH_SCALE_CPU ?? '0,1';
+
+/** The variant's remark in the report. */
+function variantNote(mode: ConsoleMode, fleet: { workers?: number; redis?: boolean }): string {
+  if (mode === 'console') return '; [admin] on (metrics, status), /metrics scraped after each measurement';
+  if (mode === 'hooks') return `; [admin] on and [[hooks]] on upload and download running ${HOOK_COMMAND}`;
+  if (fleet.workers) return `; workers = ${fleet.workers} on cores ${SCALE_CPU} (shared with the load generator: a floor)`;
+  if (fleet.redis) return '; [state] redis on a redis-server of its own, pinned to the same core';
+  return '';
+}
+
+/** Wharf, or one of its variants, from this work tree's dist/. */
+function wharfSpec(name: string, mode: ConsoleMode, fleet: { workers?: number; redis?: boolean } = {}): ServerSpec {
   const level = process.env.BENCH_WHARF_LOG ?? 'warn';
-  const extra =
-    mode === 'console'
-      ? '; [admin] on (metrics, status), /metrics scraped after each measurement'
-      : mode === 'hooks'
-        ? `; [admin] on and [[hooks]] on upload and download running ${HOOK_COMMAND}`
-        : '';
+  const variant = mode !== 'off' || fleet.workers !== undefined || fleet.redis === true;
   return {
     name,
     tls: true,
     mlsd: true,
-    // Hook processes are reaped by Wharf (their CPU is in its cutime/cstime) and charged to its cgroup.
-    forks: false,
+    // Hook processes are reaped by Wharf (their CPU is in its cutime/cstime) and charged to its cgroup;
+    // workers are live children (counted with the process tree where there is no cgroup).
+    forks: fleet.workers !== undefined,
     protocols: ['ftp', 'sftp', 'http'],
-    ...(mode === 'off' ? {} : { variantOf: 'wharf' }),
-    note: `this work tree's build (dist/, copied at the start), log level ${level} (no line per transfer), no xferlog; SFTP: ssh2 ${ssh2Version()}, key login; [http] on${extra}`,
+    ...(variant ? { variantOf: 'wharf' } : {}),
+    note: `this work tree's build (dist/, copied at the start), log level ${level} (no line per transfer), no xferlog; SFTP: ssh2 ${ssh2Version()}, key login; [http] on${variantNote(mode, fleet)}`,
     async start(env) {
       const conf = path.join(env.workDir, 'wharf.toml');
       const sftpPort = env.ssh ? await freePort() : undefined;
       const root = env.wharfRoot ?? REPO;
       const admin = mode === 'off' ? undefined : { port: await freePort(), tokenHash: await adminTokenHash(root) };
-      await writeFile(conf, wharfConfig(env, level, sftpPort, admin, mode === 'hooks'));
+      const redis = fleet.redis ? await startBenchRedis(env.cpu, env.workDir) : null;
+      await writeFile(conf, wharfConfig(env, level, sftpPort, admin, mode === 'hooks', { workers: fleet.workers, redis: redis?.url }));
       const nodeArgs = env.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${env.profileDir}`] : [];
       const server = await startProcess(process.execPath, [...nodeArgs, path.join(root, 'bin', 'wharf.js'), 'serve', '--config', conf], {
-        cpu: env.cpu,
+        cpu: fleet.workers ? SCALE_CPU : env.cpu,
         port: env.port,
         logFile: path.join(env.workDir, 'wharf.log'),
         cwd: env.workDir,
@@ -245,8 +273,18 @@ function wharfSpec(name: string, mode: ConsoleMode): ServerSpec {
           { kind: 'http', port: env.httpPort },
           ...(admin ? [{ kind: 'http' as const, port: admin.port }] : []),
         ],
+      }).catch(async (err: unknown) => {
+        await redis?.stop();
+        throw err;
       });
       const out: RunningServer = { ...server, httpPort: env.httpPort, ...(env.ssh ? { sftpUser: env.ssh.user.wharf } : {}) };
+      if (redis) {
+        out.redisStats = () => redis.stats();
+        out.stop = async () => {
+          await server.stop();
+          await redis.stop();
+        };
+      }
       if (!admin) return out;
       try {
         // The first request with the token pays its scrypt check: not in any measurement.
@@ -268,3 +306,9 @@ export const wharfConsole = wharfSpec('wharf-console', 'console');
 
 /** Wharf with the console and an upload and a download hook running /bin/true (opt-in). */
 export const wharfHooks = wharfSpec('wharf-hooks', 'hooks');
+
+/** Wharf with `workers = 2` (opt-in: BENCH_SERVERS=wharf,wharf-w2 BENCH_SCENARIOS=sessions,clients). */
+export const wharfW2 = wharfSpec('wharf-w2', 'off', { workers: 2 });
+
+/** Wharf with its limits in Redis (opt-in: BENCH_SERVERS=wharf,wharf-redis BENCH_SCENARIOS=state-logins). */
+export const wharfRedis = wharfSpec('wharf-redis', 'off', { redis: true });

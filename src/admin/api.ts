@@ -27,14 +27,14 @@ export interface ApiContext {
 const error = (status: number, message: string): ApiAnswer => ({ status, body: { error: message } });
 
 /** The session list as the CONTRACT shapes it (plus a few fields the page uses). */
-export function sessionList(ctx: ApiContext): ApiAnswer {
-  return { status: 200, body: ctx.sessions.sessions() };
+export async function sessionList(ctx: ApiContext): Promise<ApiAnswer> {
+  return { status: 200, body: await ctx.sessions.sessions() };
 }
 
 /** `DELETE /api/sessions/ID`. */
-export function endSession(ctx: ApiContext, idText: string): ApiAnswer {
+export async function endSession(ctx: ApiContext, idText: string): Promise<ApiAnswer> {
   if (!/^\d{1,15}$/.test(idText)) return error(400, 'a session id is a number');
-  const ok = ctx.sessions.disconnect(Number(idText), 'Disconnected by the administrator.');
+  const ok = await ctx.sessions.disconnect(Number(idText), 'Disconnected by the administrator.');
   return ok ? { status: 200, body: { disconnected: Number(idText) } } : error(404, `no session ${idText}`);
 }
 

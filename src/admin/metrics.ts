@@ -35,9 +35,10 @@ export class Metrics {
       help: 'Logged-in sessions, by protocol (ftps once a control connection uses TLS) and kind.',
       labelNames: ['protocol', 'kind'],
       registers,
-      collect() {
+      async collect() {
+        const sessions = await src.sessions.sessions();
         this.reset();
-        for (const s of src.sessions.sessions()) if (s.user !== null) this.inc({ protocol: s.protocol, kind: s.anonymous ? 'anonymous' : 'user' });
+        for (const s of sessions) if (s.user !== null) this.inc({ protocol: s.protocol, kind: s.anonymous ? 'anonymous' : 'user' });
       },
     });
     new Gauge({
@@ -45,15 +46,18 @@ export class Metrics {
       help: 'Open connections, logged in or not, by protocol.',
       labelNames: ['protocol'],
       registers,
-      collect() {
+      async collect() {
+        const sessions = await src.sessions.sessions();
         this.reset();
-        for (const s of src.sessions.sessions()) this.inc({ protocol: s.protocol });
+        for (const s of sessions) this.inc({ protocol: s.protocol });
       },
     });
     new Gauge({
       name: 'wharf_bans_active',
       help: 'Bans in force.',
       registers,
+      // Every worker of a node reads the same bans: the node's figure is one of them, not their sum.
+      aggregator: 'max',
       async collect() {
         this.set((await src.state.bans()).length);
       },

@@ -25,6 +25,12 @@ export interface AdminSettings {
   metrics_public: boolean;
 }
 
+/** What the console uses of the core: the config, the log, the events and the shared state. */
+export type AdminCore = Pick<Core, 'config' | 'log' | 'events' | 'state'>;
+
+/** What the console reads: sessions, the gauges' sources, reload; `metrics` replaces this process's own exposition (a node's workers, aggregated). */
+export type AdminSources = Omit<MetricSources, 'state'> & { sessions: SessionSource; metrics?: () => Promise<string> };
+
 /** Largest JSON body accepted (bytes). */
 const MAX_BODY = 16 * 1024;
 /** Live status streams at once. */
@@ -44,9 +50,9 @@ export class AdminServer {
   private streamTimer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly core: Core,
+    private readonly core: AdminCore,
     private readonly settings: AdminSettings,
-    private readonly sources: Omit<MetricSources, 'state'> & { sessions: SessionSource },
+    private readonly sources: AdminSources,
     private readonly tls: TlsPem | null,
   ) {
     this.token = new TokenCheck(settings.token);
@@ -131,7 +137,7 @@ export class AdminServer {
   private async view(path: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     if (path === '/metrics') {
       res.writeHead(200, { 'Content-Type': this.metrics.contentType });
-      res.end(await this.metrics.text());
+      res.end(await (this.sources.metrics ?? (() => this.metrics.text()))());
     } else if (path === '/') {
       const page = statusPage();
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': page.csp });

@@ -80,7 +80,7 @@ export class StatusFeed {
     private readonly state: SharedState,
   ) {
     events.on('transfer', this.onTransfer);
-    this.timer = setInterval(() => this.sample(), SAMPLE_MS);
+    this.timer = setInterval(() => void this.sample().catch(() => undefined), SAMPLE_MS);
     this.timer.unref();
   }
 
@@ -95,7 +95,7 @@ export class StatusFeed {
     const bans = await this.state.bans();
     return {
       now: Date.now(),
-      sessions: this.source.sessions(),
+      sessions: await this.source.sessions(),
       transfers: [...this.recent],
       bans: bans.map((b) => ({ address: b.address, until: b.until.getTime() })),
       throughput: [...this.samples],
@@ -107,9 +107,9 @@ export class StatusFeed {
    * running transfers (a transfer that ended meanwhile counts what it moved
    * after the last sample: its total, less what was already counted).
    */
-  sample(now = Date.now()): void {
+  async sample(now = Date.now()): Promise<void> {
     const running = new Map<number, { in: number; out: number }>();
-    for (const s of this.source.sessions()) {
+    for (const s of await this.source.sessions()) {
       if (!s.transfer) continue;
       running.set(s.id, s.transfer.direction === 'upload' ? { in: s.transfer.bytes, out: 0 } : { in: 0, out: s.transfer.bytes });
     }

@@ -8,7 +8,11 @@ import { resolve } from 'node:path';
 import { buildConfig, checkConfigPaths, ConfigError, loadConfigFile, type WharfConfig } from '../config/load.js';
 import { WharfServer } from '../host/server.js';
 import { isLocalSpec } from '../config/storage.js';
-import { createLogger } from '../events/log.js';
+import { createLogger, type Logger } from '../events/log.js';
+import { hostname } from 'node:os';
+import type { ListeningAddresses } from '../host/server.js';
+import { workerCount } from '../host/cluster/plan.js';
+import { isClusterWorker, servePrimary, serveWorker } from './serveCluster.js';
 import { checkS3Storage } from '../core/storage.js';
 
 /** Flags of `wharf serve`. */
@@ -75,7 +79,7 @@ function listenerAt(config: WharfConfig, setting: string): [string, number | und
 }
 
 /** The one-line problem for a listener that could not start (or the error itself). */
-function listenProblem(config: WharfConfig, err: unknown): unknown {
+export function listenProblem(config: WharfConfig, err: unknown): unknown {
   const code = (err as NodeJS.ErrnoException).code;
   const setting = (err as { setting?: string }).setting ?? 'server.port';
   const [host, port] = listenerAt(config, setting);
@@ -86,23 +90,39 @@ function listenProblem(config: WharfConfig, err: unknown): unknown {
   return err;
 }
 
-/** Runs the server until a signal; returns the exit code. */
-export async function serve(opts: ServeOptions): Promise<number> {
-  const config = await serveConfig(opts);
-  const logger = createLogger(config.log.level);
-  const server = new WharfServer(config, { logger, reloadConfig: opts.config ? () => serveConfig(opts) : undefined });
-  let addresses;
-  try {
-    addresses = await server.listen();
-  } catch (err) {
-    throw listenProblem(config, err);
-  }
+/** Prints the `wharf listening on ...` lines (once per node, whatever its workers). */
+export function printListening(addresses: ListeningAddresses): void {
   const { ftp, ftps, sftp, http, admin } = addresses;
   process.stdout.write(`wharf listening on ftp://${urlHost(ftp.host)}:${ftp.port}\n`);
   if (ftps) process.stdout.write(`wharf listening on ftps://${urlHost(ftps.host)}:${ftps.port}\n`);
   if (sftp) process.stdout.write(`wharf listening on sftp://${urlHost(sftp.host)}:${sftp.port}\n`);
   if (http) process.stdout.write(`wharf listening on ${http.secure ? 'https' : 'http'}://${urlHost(http.host)}:${http.port}\n`);
   if (admin) process.stdout.write(`wharf listening on admin ${admin.secure ? 'https' : 'http'}://${urlHost(admin.host)}:${admin.port}\n`);
+}
+
+/** This node's name: `[server] node`, or the host name. */
+export function nodeName(config: WharfConfig): string {
+  return config.server.node ?? hostname();
+}
+
+/** The JSON log of `wharf serve`: every line names the node. */
+export function serveLogger(config: WharfConfig, fields: Record<string, unknown> = {}): Logger {
+  return createLogger(config.log.level).child({ node: nodeName(config), ...fields });
+}
+
+/** Runs the server until a signal; returns the exit code. */
+export async function serve(opts: ServeOptions): Promise<number> {
+  if (isClusterWorker()) return serveWorker(opts);
+  const config = await serveConfig(opts);
+  const count = workerCount(config.server.workers);
+  if (count > 1) return servePrimary(opts, config, count);
+  const logger = serveLogger(config);
+  const server = new WharfServer(config, { logger, origin: { node: nodeName(config) }, reloadConfig: opts.config ? () => serveConfig(opts) : undefined });
+  try {
+    printListening(await server.listen());
+  } catch (err) {
+    throw listenProblem(config, err);
+  }
   // SIGHUP: with a config file, reload users, hooks, hours and the certificate; without one, the certificate.
   const reload = () => {
     const done = opts.config ? server.reload() : server.reloadTls();

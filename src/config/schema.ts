@@ -28,6 +28,8 @@ export const PERMISSIONS = ['list', 'read', 'write', 'append', 'delete', 'mkdir'
 /** One permission. */
 export type Permission = (typeof PERMISSIONS)[number];
 
+const WORKERS = 'must be a whole number from 1 to 64, or "auto" (one per core)';
+
 const serverSchema = z
   .strictObject({
     host: z.string().min(1).default('127.0.0.1'),
@@ -65,6 +67,18 @@ const serverSchema = z
     shutdown_grace: z.number().min(0).max(600).default(5),
     proxy_protocol: z.boolean().default(false),
     trusted_proxies: z.array(z.string().refine(isAddressOrNetwork, 'must be an IP address or a network such as "10.0.0.0/8"')).default(['127.0.0.1/32']),
+    node: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1 to 64 letters, digits, dots, dashes or underscores')
+      .optional(),
+    workers: z.union([z.number().int(WORKERS).min(1, WORKERS).max(64, WORKERS), z.literal('auto')], { error: WORKERS }).default(1),
+  })
+  .superRefine((s, ctx) => {
+    // Each worker owns a share of the passive range: it needs at least one port each ("auto" is checked at start).
+    const ports = s.passive_ports ? s.passive_ports[1] - s.passive_ports[0] + 1 : Infinity;
+    if (typeof s.workers === 'number' && ports < s.workers) {
+      ctx.addIssue({ code: 'custom', path: ['passive_ports'], message: `${ports} port(s) cannot be split between ${s.workers} workers; give each worker at least one` });
+    }
   })
   .prefault({});
 

@@ -37,20 +37,23 @@ export interface SessionInfo {
 
 /** A protocol room's sessions. */
 export interface SessionSource {
-  /** The sessions open now. */
-  sessions(): SessionInfo[];
+  /** The sessions open now (a source in another process answers asynchronously). */
+  sessions(): SessionInfo[] | Promise<SessionInfo[]>;
   /**
    * Ends a session: its client gets 421 (or the connection closes) and a
    * running transfer is cut cleanly (an upload leaves no half file). False
    * when this room has no session with that id.
    */
-  disconnect(id: number, reason: string): boolean;
+  disconnect(id: number, reason: string): boolean | Promise<boolean>;
 }
 
 /** Several rooms as one source. */
 export function combineSources(sources: readonly SessionSource[]): SessionSource {
   return {
-    sessions: () => sources.flatMap((s) => s.sessions()).sort((a, b) => a.id - b.id),
-    disconnect: (id, reason) => sources.some((s) => s.disconnect(id, reason)),
+    sessions: async () => (await Promise.all(sources.map(async (s) => s.sessions()))).flat().sort((a, b) => a.id - b.id),
+    disconnect: async (id, reason) => {
+      for (const s of sources) if (await s.disconnect(id, reason)) return true;
+      return false;
+    },
   };
 }

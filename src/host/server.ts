@@ -21,11 +21,12 @@ import { ServerEvents, type ServerEventMap } from '../events/events.js';
 import { silentLogger, type Logger } from '../events/log.js';
 import { StorageOpener } from '../core/storage.js';
 import { logEvents, xferlogEvents } from '../events/subscribers.js';
-import { HookRunner, subscribeHooks, type HookRunnerOptions } from '../events/hooks/index.js';
+import { HookRunner, subscribeHooks, type EventOrigin, type HookRunnerOptions } from '../events/hooks/index.js';
 import { ConfigError } from '../config/load.js';
 import { isLocalSpec } from '../config/storage.js';
 import { join } from 'node:path';
-import { AdminServer } from '../admin/server.js';
+import { AdminServer, type AdminSources } from '../admin/server.js';
+import { Metrics } from '../admin/metrics.js';
 import { combineSources, type SessionSource } from '../core/sessions.js';
 
 /** Where the server listens, once `listen()` resolved. */
@@ -56,6 +57,10 @@ export interface WharfServerOptions {
   reloadConfig?: () => Promise<WharfConfig>;
   /** Limits of the hook runner (concurrency, queue, first retry back-off). */
   hooks?: Partial<Omit<HookRunnerOptions, 'log'>>;
+  /** The node and worker this server is, for hooks (`WHARF_NODE`, `WHARF_WORKER`); `wharf serve` sets them. */
+  origin?: EventOrigin;
+  /** Session ids: `first`, then every `step` (default 1, 1); the workers of a node take ids apart this way. */
+  sessionIds?: { first: number; step: number };
 }
 
 /** A Wharf server: every protocol it speaks, on one core. */
@@ -74,9 +79,11 @@ export class WharfServer {
   /** The `[[hooks]]` runner (after `listen`): its stats count runs, failures and drops. */
   hooks: HookRunner | null = null;
   private unhook: () => void = () => undefined;
+  private ownMetrics: Metrics | null = null;
   /** The config in force: the one given, then the last one reloaded. */
   private current: WharfConfig;
-  private nextId = 1;
+  private nextId: number;
+  private readonly idStep: number;
   /** Resolves with the number of crash leftovers removed at start. */
   recovered: Promise<number> = Promise.resolve(0);
 
@@ -85,6 +92,8 @@ export class WharfServer {
     private readonly options: WharfServerOptions = {},
   ) {
     this.current = config;
+    this.nextId = options.sessionIds?.first ?? 1;
+    this.idStep = options.sessionIds?.step ?? 1;
     this.storage = new StorageOpener({ s3: config.storage?.s3 });
     this.log = options.logger ?? silentLogger();
     const s = config.server;
@@ -128,7 +137,7 @@ export class WharfServer {
     const hostKeys = c.sftp ? await loadHostKeys(c.sftp.host_keys) : null;
     if (c.log.transfer_log) this.xferlog = xferlogEvents(this.events, c.log.transfer_log);
     this.hooks = new HookRunner({ log: this.log, ...this.options.hooks });
-    this.unhook = subscribeHooks(this.events, c.hooks, this.hooks, (a, p) => this.localPath(a, p));
+    this.unhook = subscribeHooks(this.events, c.hooks, this.hooks, (a, p) => this.localPath(a, p), this.options.origin);
     const auth = new LoginService({ config: c, state: this.state, events: this.events, anonymous, openHome: (u) => this.openHome(u), clock: this.options.clock });
     this.core = {
       config: c,
@@ -137,7 +146,11 @@ export class WharfServer {
       state: this.state,
       auth,
       anonymous,
-      nextSessionId: () => this.nextId++,
+      nextSessionId: () => {
+        const id = this.nextId;
+        this.nextId += this.idStep;
+        return id;
+      },
       closing: false,
     };
     this.recovered = this.recover(new Date(), anonymous);
@@ -205,7 +218,7 @@ export class WharfServer {
     }
     this.core.auth.reload(next);
     this.unhook();
-    this.unhook = this.hooks ? subscribeHooks(this.events, next.hooks, this.hooks, (a, p) => this.localPath(a, p)) : () => undefined;
+    this.unhook = this.hooks ? subscribeHooks(this.events, next.hooks, this.hooks, (a, p) => this.localPath(a, p), this.options.origin) : () => undefined;
     this.current = next;
     // What reload does not apply: the sections (anonymous without its hours) that changed.
     const fixed = (c: WharfConfig) => ({
@@ -242,8 +255,28 @@ export class WharfServer {
     await this.state.close();
   }
 
+  /**
+   * Metrics on this server's events and rooms without an admin listener of
+   * its own (after `listen`): a worker's share of its node's `/metrics`.
+   */
+  metrics(): Metrics {
+    if (!this.core) throw new Error('server is not listening');
+    this.ownMetrics ??= new Metrics(this.events, { ...this.consoleSources(), state: this.state });
+    return this.ownMetrics;
+  }
+
+  /** The sessions of every protocol room, as one source. */
+  get sessions(): SessionSource {
+    return this.consoleSources().sessions;
+  }
+
   /** The admin listener on the sessions of every protocol room. */
   private adminServer(settings: NonNullable<WharfConfig['admin']>, tls: TlsMaterial | null): AdminServer {
+    return new AdminServer(this.core as Core, settings, this.consoleSources(), settings.tls && tls ? tls.pem : null);
+  }
+
+  /** What the console reads of this server. */
+  private consoleSources(): AdminSources {
     const rooms: SessionSource[] = [];
     const ftp = this.ftp;
     if (ftp) rooms.push({ sessions: () => ftp.liveSessions(), disconnect: (id, reason) => ftp.disconnect(id, reason) });
@@ -251,14 +284,13 @@ export class WharfServer {
     if (sftp) rooms.push({ sessions: () => sftp.liveSessions(), disconnect: (id) => sftp.disconnect(id) });
     const http = this.http;
     if (http) rooms.push({ sessions: () => http.liveSessions(), disconnect: (id) => http.disconnect(id) });
-    const sources = {
+    return {
       sessions: combineSources(rooms),
       replies: () => ftp?.replyCounts ?? [],
       passivePorts: () => ftp?.passivePortsInUse ?? 0,
       hooks: () => this.hooks?.stats ?? null,
       reload: () => this.reload(),
     };
-    return new AdminServer(this.core as Core, settings, sources, settings.tls && tls ? tls.pem : null);
   }
 
   /** Where a virtual path is on this machine's disk, for hooks' WHARF_LOCAL_PATH (local storage only). */

@@ -61,9 +61,9 @@ export interface ServeProcess {
 
 /**
  * Spawns `wharf serve --config FILE` and resolves once it printed its
- * `listening` lines (`expect` of them), within 20 s.
+ * `listening` lines (`expect` of them), within `startMs` (default 20 s).
  */
-export function spawnServe(config: string, expect = 1): Promise<ServeProcess> {
+export function spawnServe(config: string, expect = 1, startMs = 20_000): Promise<ServeProcess> {
   const child = spawn(process.execPath, [cliEntry(), 'serve', '--config', config], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -84,7 +84,7 @@ export function spawnServe(config: string, expect = 1): Promise<ServeProcess> {
     },
   };
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(`wharf serve did not start within 20 s: ${err}`)), 20_000);
+    const timer = setTimeout(() => fail(new Error(`wharf serve did not start within ${startMs / 1000} s: ${err}`)), startMs);
     const fail = (e: Error) => {
       clearTimeout(timer);
       child.kill('SIGKILL');

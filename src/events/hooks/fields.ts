@@ -21,6 +21,10 @@ export interface HookFields {
   local_path?: string;
   /** A rename's old path. */
   from?: string;
+  /** The node that saw the event (`wharf serve`: `[server] node` or the host name). */
+  node?: string;
+  /** The worker that saw it, on a node with `workers` (1 to N). */
+  worker?: number;
 }
 
 /** The `WHARF_*` environment of a command hook. */
@@ -36,5 +40,7 @@ export function hookEnvironment(f: HookFields): Record<string, string> {
   };
   if (f.local_path !== undefined) env['WHARF_LOCAL_PATH'] = f.local_path;
   if (f.from !== undefined) env['WHARF_FROM'] = f.from;
+  if (f.node !== undefined) env['WHARF_NODE'] = f.node;
+  if (f.worker !== undefined) env['WHARF_WORKER'] = String(f.worker);
   return env;
 }

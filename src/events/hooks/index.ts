@@ -14,6 +14,12 @@ import type { HookRunner } from './runner.js';
 export { HookRunner, type HookRunnerOptions, type HookStats } from './runner.js';
 export { hookEnvironment, type HookFields } from './fields.js';
 
+/** Which node and worker the events come from (added to every hook's fields when set). */
+export interface EventOrigin {
+  node?: string;
+  worker?: number;
+}
+
 /** Where a virtual path of an account is on this machine's disk, when its storage is local. */
 export type LocalPathOf = (account: { user: string; anonymous: boolean }, path: string) => string | undefined;
 
@@ -21,14 +27,14 @@ export type LocalPathOf = (account: { user: string; anonymous: boolean }, path: 
  * Subscribes `hooks` to `events`, handing matching events to `runner`;
  * returns the function that unsubscribes them (a reload subscribes anew).
  */
-export function subscribeHooks(events: ServerEvents, hooks: readonly HookConfig[], runner: HookRunner, localPath: LocalPathOf): () => void {
+export function subscribeHooks(events: ServerEvents, hooks: readonly HookConfig[], runner: HookRunner, localPath: LocalPathOf, origin: EventOrigin = {}): () => void {
   const offs: (() => void)[] = [];
   const on = <K extends keyof ServerEventMap>(name: K, fn: (...args: ServerEventMap[K]) => void): void => {
     events.on(name, fn as never);
     offs.push(() => events.off(name, fn as never));
   };
   const fire = (name: HookEventName, fields: Omit<HookFields, 'event'>): void => {
-    for (const h of hooks) if (h.event === name) runner.enqueue(h, { event: name, ...fields });
+    for (const h of hooks) if (h.event === name) runner.enqueue(h, { event: name, ...fields, ...origin });
   };
   const wanted = new Set(hooks.map((h) => h.event));
   const user = (e: UserRef, path: string): Omit<HookFields, 'event' | 'size' | 'status'> => {
