@@ -93,9 +93,9 @@ async function end(child: ChildProcessWithoutNullStreams, ms: number): Promise<v
   clearTimeout(timer);
 }
 
-/** Starts s3rver with one bucket. */
-export async function startS3(bucket = 'wharf-test'): Promise<S3Server> {
-  const dir = await mkdtemp(join(tmpdir(), 'wharf-s3rver-'));
+/** Starts s3rver with one bucket, storing under `baseDir` (default: the temporary directory). */
+export async function startS3(bucket = 'wharf-test', baseDir = tmpdir()): Promise<S3Server> {
+  const dir = await mkdtemp(join(baseDir, 'wharf-s3rver-'));
   const child = spawn(process.execPath, ['--openssl-legacy-provider', MAIN, dir, bucket], { stdio: ['pipe', 'pipe', 'pipe'] });
   let port: number;
   try {
