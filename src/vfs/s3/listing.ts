@@ -31,14 +31,28 @@ function uniqueOf(key: string): string {
   return `s3.${createHash('sha1').update(key).digest('hex').slice(0, 16)}`;
 }
 
+/**
+ * A stat whose `unique` is hashed only when read: LIST and NLST never
+ * read it, and a hash per entry was a tenth of the CPU of a big LIST.
+ */
+function statOf(fields: Omit<VfsStat, 'unique'>, key: string): VfsStat {
+  let unique: string | undefined;
+  return {
+    ...fields,
+    get unique() {
+      return (unique ??= uniqueOf(key));
+    },
+  };
+}
+
 /** The stat of a file object. */
 export function fileStat(name: string, key: string, size: number, mtime: Date): VfsStat {
-  return { name, type: 'file', size, mtime, mode: FILE_MODE, unique: uniqueOf(key) };
+  return statOf({ name, type: 'file', size, mtime, mode: FILE_MODE }, key);
 }
 
 /** The stat of a directory (its key prefix ends in `/`). */
 export function dirStat(name: string, prefix: string, mtime: Date): VfsStat {
-  return { name, type: 'dir', size: DIR_SIZE, mtime, mode: DIR_MODE, unique: uniqueOf(prefix) };
+  return statOf({ name, type: 'dir', size: DIR_SIZE, mtime, mode: DIR_MODE }, prefix);
 }
 
 /** HEAD of one key; null when there is no such object. */
