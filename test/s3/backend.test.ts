@@ -166,10 +166,10 @@ test('a listing reaches the client page by page, with one page asked for ahead a
   t.after(() => hold.client.destroy());
   const seed = S3Vfs.fromUrl(`s3://${s3.bucket}/paged`, { settings: s3.settings });
   await seed.mkdir('/d');
-  const keys = Array.from({ length: 2100 }, (_, i) => `paged/d/f${i}`);
-  for (let i = 0; i < keys.length; i += 100) {
-    await Promise.all(keys.slice(i, i + 100).map((Key) => s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key, Body: Buffer.from('x'), ContentLength: 1 }))));
-  }
+  s3.seed(
+    'paged/d/',
+    Array.from({ length: 2100 }, (_, i) => `f${i}`),
+  );
   await seed.close();
   hold.release();
   const vfs = new S3Vfs({ bucket: s3.bucket, prefix: 'paged/' }, { client: hold.client });

@@ -95,9 +95,10 @@ export async function statPath(t: S3Target, path: string): Promise<VfsStat> {
   const key = t.keys.fileKey(path);
   const file = await head(t, key);
   if (file) return statOfHead(name, key, file);
-  const [marker, any] = await Promise.all([head(t, prefix), prefixExists(t, prefix)]);
+  // The marker first, as in dirExists: MKD's directories have one, and a HEAD costs S3 less than a LIST.
+  const marker = await head(t, prefix);
   if (marker) return dirStat(name, prefix, metaMtime(marker.Metadata) ?? marker.LastModified ?? new Date());
-  if (any) return dirStat(name, prefix, new Date());
+  if (await prefixExists(t, prefix)) return dirStat(name, prefix, new Date());
   throw new VfsError('not-found', 'no such file or directory');
 }
 
