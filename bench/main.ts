@@ -23,6 +23,7 @@ import { serves, sleep, type Ctx, type Metrics, type Scenario } from './scenario
 import { SERVERS } from './servers/index.js';
 import { freePort, killAllSync } from './servers/launch.js';
 import { snapshotWharf } from './servers/wharf.js';
+import { stopS3Store } from './s3/store.js';
 import type { RunningServer, ServerSpec, StartEnv } from './servers/types.js';
 
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
@@ -150,7 +151,9 @@ async function runServer(spec: ServerSpec, scenarios: Scenario[], opts: Options,
 async function checkDisk(opts: Options): Promise<void> {
   const s = await statfs(opts.tmpBase);
   const free = s.bavail * s.bsize;
-  const need = opts.bigBytes * 3 + opts.clientBytes + (1 << 30);
+  // The S3 store keeps a copy of the big file and, during a STOR, its parts and the object.
+  const s3 = opts.servers.some((name) => ['wharf-s3', 'rclone', 's3-sdk'].includes(name));
+  const need = opts.bigBytes * (s3 ? 6 : 3) + opts.clientBytes + (1 << 30);
   if (free < need)
     throw new Error(`${opts.tmpBase} has ${(free / 2 ** 30).toFixed(1)} GiB free; the benchmark needs ${(need / 2 ** 30).toFixed(1)} GiB (set BENCH_TMP or BENCH_BIG_MIB)`);
 }
@@ -232,6 +235,7 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     killAllSync();
+    await stopS3Store();
     if (!opts.keepData) await removeDataset(base);
   }
 }

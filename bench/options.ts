@@ -31,6 +31,11 @@ export interface Options {
   httpDirEntries: number;
   httpDirRequests: number;
   httpClient: 'node' | 'curl';
+  /** S3: objects in the listed prefix, uploads of `smallSize` bytes, Wharf's and rclone's part size (bytes), and the S3 server's core. */
+  s3ListSize: number;
+  s3SmallUploads: number;
+  s3PartBytes: number;
+  s3Cpu: string;
   /** Upper bound in seconds for the time-boxed scenarios (small files, session rate). */
   budgetSeconds: number;
   /** Timeout for one transfer, in ms. */
@@ -70,10 +75,10 @@ function list(name: string, fallback: string[]): string[] {
 }
 
 /** The servers of the default run, in report order (Wharf first). */
-export const ALL_SERVERS = ['wharf', 'vsftpd', 'pure-ftpd', 'pyftpdlib', 'ftp-srv', 'openssh', 'nginx'];
+export const ALL_SERVERS = ['wharf', 'vsftpd', 'pure-ftpd', 'pyftpdlib', 'ftp-srv', 'openssh', 'nginx', 'wharf-s3', 's3-sdk'];
 
 /** Variants of Wharf, run only when named in BENCH_SERVERS (see servers/wharf.ts). */
-export const OPT_IN_SERVERS = ['wharf-console', 'wharf-hooks', 'wharf-w2', 'wharf-redis'];
+export const OPT_IN_SERVERS = ['wharf-console', 'wharf-hooks', 'wharf-w2', 'wharf-redis', 'rclone'];
 
 /** Reads the settings. */
 export function readOptions(): Options {
@@ -100,6 +105,10 @@ export function readOptions(): Options {
     httpDirEntries: Math.max(1, Math.round(num('BENCH_HTTP_DIR', 10000))),
     httpDirRequests: Math.max(1, Math.round(num('BENCH_HTTP_DIR_REQUESTS', quick ? 50 : 500))),
     httpClient: httpClient(),
+    s3ListSize: Math.max(1, Math.round(num('BENCH_S3_LIST', quick ? 1000 : 10000))),
+    s3SmallUploads: Math.max(1, Math.round(num('BENCH_S3_SMALL', quick ? 20 : 100))),
+    s3PartBytes: Math.round(num('BENCH_S3_PART_MIB', 8) * MiB),
+    s3Cpu: process.env.BENCH_S3_CPU ?? process.env.BENCH_CLIENT_CPU ?? '1',
     budgetSeconds: num('BENCH_BUDGET_S', quick ? 3 : 5),
     transferTimeoutMs: Math.round(num('BENCH_TIMEOUT_S', 120) * 1000),
     serverCpu: process.env.BENCH_SERVER_CPU ?? '0',

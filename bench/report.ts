@@ -105,20 +105,23 @@ const RATIO_SKIP = new Set(['clientCpu', 'served', 'files', 'open', 'peakMiB', '
 /** One table group: the scenarios of one protocol and the servers that serve it. */
 interface Group {
   protocol: string;
+  /** Wharf's column in this group (`wharf`, or `wharf-s3` for S3). */
+  wharf: string;
   servers: string[];
   scenarios: RawRun['scenarios'];
   /** A section heading, prefixed with the protocol for all but FTP. */
   heading: (text: string) => string;
 }
 
-/** FTP (and FTPS) first, then SFTP, then HTTP; a group without scenarios or servers is left out. */
+/** FTP (and FTPS) first, then SFTP, HTTP and S3; a group without scenarios or servers is left out. */
 function groups(run: RawRun): Group[] {
   const out: Group[] = [];
-  for (const protocol of ['ftp', 'sftp', 'http']) {
+  for (const protocol of ['ftp', 'sftp', 'http', 's3']) {
     const scenarios = run.scenarios.filter((s) => (s.protocol ?? 'ftp') === protocol);
     const servers = run.servers.filter((s) => (s.protocols ?? ['ftp']).includes(protocol)).map((s) => s.name);
     if (scenarios.length === 0 || servers.length === 0) continue;
-    out.push({ protocol, servers, scenarios, heading: (text) => (protocol === 'ftp' ? text : `${protocol.toUpperCase()}: ${text}`) });
+    const wharf = protocol === 's3' ? 'wharf-s3' : 'wharf';
+    out.push({ protocol, wharf, servers, scenarios, heading: (text) => (protocol === 'ftp' ? text : `${protocol.toUpperCase()}: ${text}`) });
   }
   return out;
 }
@@ -202,10 +205,10 @@ export function renderReport(run: RawRun): string {
   }
 
   for (const g of groups(run)) {
-    const { servers: cols, scenarios, heading } = g;
+    const { servers: cols, scenarios, heading, wharf } = g;
     const variantOf = new Map(run.servers.filter((x) => x.variantOf).map((x) => [x.name, x.variantOf as string]));
-    const peerCols = cols.filter((x) => x !== 'wharf' && !variantOf.has(x));
-    const variantCols = cols.filter((x) => variantOf.get(x) === 'wharf');
+    const peerCols = cols.filter((x) => x !== wharf && !variantOf.has(x));
+    const variantCols = cols.filter((x) => variantOf.get(x) === wharf);
     out.push(`## ${heading('Results')}`, '', `| scenario | metric | ${cols.join(' | ')} |`, `|---|---|${cols.map(() => '---:|').join('')}`);
     for (const s of scenarios) {
       for (const m of s.metrics.filter((x) => x.key !== 'clientCpu')) {
@@ -221,7 +224,7 @@ export function renderReport(run: RawRun): string {
     }
     out.push('');
 
-    if (peerCols.length > 0 && cols.includes('wharf')) {
+    if (peerCols.length > 0 && cols.includes(wharf)) {
       // With several peers, one more column: Wharf against the best of them on that metric.
       const best = peerCols.length > 1;
       out.push(`## ${heading('Wharf ÷ peer (medians)')}`, '', 'Above 1× is better for Wharf when higher is better (↑), below 1× when lower is better (↓).', '');
@@ -229,7 +232,7 @@ export function renderReport(run: RawRun): string {
       out.push(`| scenario | metric | | ${head.join(' | ')} |`, `|---|---|---|${head.map(() => '---:|').join('')}`);
       for (const s of scenarios) {
         for (const m of s.metrics.filter((x) => !RATIO_SKIP.has(x.key))) {
-          const w = r.median('wharf', s.id, m.key);
+          const w = r.median(wharf, s.id, m.key);
           const cells = peerCols.map((p) => ratioCell(w, r.median(p, s.id, m.key)));
           if (best) {
             const top = bestPeer(r, peerCols, s.id, m);
@@ -241,7 +244,12 @@ export function renderReport(run: RawRun): string {
       out.push('');
     }
 
-    if (variantCols.length > 0 && cols.includes('wharf')) out.push(...variantTable(r, heading, scenarios, variantCols));
+    if (g.protocol === 's3')
+      out.push(
+        "`s3-sdk` is no FTP server: the same work done with the AWS SDK straight against the store, the ceiling of any front-end (Wharf ÷ s3-sdk is the share of it Wharf reaches). The S3 server runs on the load generator's core.",
+        '',
+      );
+    if (variantCols.length > 0 && cols.includes(wharf)) out.push(...variantTable(r, heading, scenarios, variantCols));
 
     out.push(`## ${heading('Load generator CPU (% of its core, median)')}`, '', 'The client must not be the bottleneck: near 100% a figure is client-bound (‡ above).', '');
     if (g.protocol === 'sftp') out.push("For the OpenSSH `sftp` client processes this includes their CPU (a cgroup of their own) besides the Node process's.", '');

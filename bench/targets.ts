@@ -1,5 +1,5 @@
 /**
- * The targets of the performance issues (FTP, SFTP, the web view), checked
+ * The targets of the performance issues (FTP, SFTP, the web view, S3), checked
  * against the medians of the same run: one line each, saying met / missed /
  * not measured, with the numbers compared.
  */
@@ -128,6 +128,31 @@ export function targetLines(r: Results, run: RawRun): string[] {
       const w = m('wharf', id, key);
       const n = m('nginx', id, key);
       add(cmp(w, op, n), `HTTP ${what} ${op === '>=' ? '≥' : '≤'} nginx: ${f(w, unit === 'ms' ? 2 : 0)} vs ${f(n, unit === 'ms' ? 2 : 0)} ${unit} (${f(w / n, 2)}×)`);
+    }
+  }
+  // The S3 issue: RETR and STOR at least 0.8x the direct-SDK ceiling, and every ratio to the ceiling at or above rclone's.
+  if (run.scenarios.some((s) => s.protocol === 's3')) {
+    for (const [id, what] of [
+      ['s3-retr-big', 'RETR'],
+      ['s3-stor-big', 'STOR'],
+    ] as const) {
+      const w = m('wharf-s3', id, 'mbps');
+      const c = m('s3-sdk', id, 'mbps');
+      add(cmp(w, '>=', 0.8 * c), `S3 ${what} ≥ 0.8× the direct-SDK ceiling: ${f(w)} vs ${f(c)} MB/s (${f(w / c, 2)}×)`);
+    }
+    const list = run.scenarios.find((s) => s.id.startsWith('s3-list-'))?.id ?? 's3-list';
+    const s3: [string, string, string, boolean][] = [
+      ['s3-retr-big', 'mbps', 'RETR', true],
+      ['s3-stor-big', 'mbps', 'STOR', true],
+      [list, 'seconds', 'LIST', false],
+      ['s3-small-uploads', 'filesPerS', 'small uploads', true],
+    ];
+    for (const [id, key, what, higher] of s3) {
+      // As ratios to the ceiling (time: ceiling ÷ front-end), so that higher is better for both.
+      const ratio = (server: string) => (higher ? m(server, id, key) / m('s3-sdk', id, key) : m('s3-sdk', id, key) / m(server, id, key));
+      const w = ratio('wharf-s3');
+      const rc = ratio('rclone');
+      add(cmp(w, '>=', rc), `S3 ${what}, share of the ceiling ≥ rclone's: ${f(w, 2)}× vs ${f(rc, 2)}×`);
     }
   }
   return lines;

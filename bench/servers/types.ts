@@ -33,8 +33,8 @@ export interface SshFiles {
   user: { wharf: string; openssh: string };
 }
 
-/** The protocols a server is measured on. */
-export type Protocol = 'ftp' | 'sftp' | 'http';
+/** The protocols a server is measured on (`s3`: FTP in front of the S3 scenarios' bucket). */
+export type Protocol = 'ftp' | 'sftp' | 'http' | 's3';
 
 /** Everything a launcher needs. */
 export interface StartEnv {
@@ -69,6 +69,8 @@ export interface RunningServer {
   sftpUser?: string;
   /** The HTTP port, for a server that serves HTTP (Wharf's web view, nginx). */
   httpPort?: number;
+  /** Set for the S3 scenarios' direct-SDK ceiling, which is no server: the scenarios talk S3 to the store themselves. */
+  direct?: boolean;
   /**
    * Called by the harness after a measured piece of work and before the
    * server's CPU is read again: waits until work the server deferred (hooks

@@ -10,6 +10,8 @@
  * (ListMultipartUploads), and the `[storage.s3]` section for a config.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { linkSync, mkdirSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -44,8 +46,39 @@ export interface S3Server {
   keys(prefix?: string): Promise<string[]>;
   /** The unfinished multipart uploads under `prefix`. */
   uploads(prefix?: string): Promise<{ key: string; uploadId: string }[]>;
+  /**
+   * Makes objects `dirKey + name` holding `body`, written into s3rver's
+   * store directly in its layout (`KEY._S3rver_object` and its `.md5`) as
+   * hard links to a few files: thousands in a second or two, where as many
+   * PutObjects take minutes on a busy machine. They list, read and delete
+   * like any object.
+   */
+  seed(dirKey: string, names: readonly string[], body?: string): void;
   /** Stops the server and removes its data. */
   stop(): Promise<void>;
+}
+
+const OBJECT_SUFFIX = '._S3rver_object';
+
+/** See S3Server.seed. */
+function seedStore(dir: string, bucket: string, dirKey: string, names: readonly string[], body: string): void {
+  const target = join(dir, bucket, ...dirKey.split('/').filter(Boolean));
+  mkdirSync(target, { recursive: true });
+  // File systems cap the links to one file (ext4: 65,000): a source per 50,000.
+  const sources: string[] = [];
+  for (let i = 0; i < Math.ceil(names.length / 50_000); i++) {
+    const source = join(dir, `seed-${randomBytes(6).toString('hex')}`);
+    writeFileSync(source, body);
+    writeFileSync(`${source}.md5`, createHash('md5').update(body).digest('hex'));
+    sources.push(source);
+  }
+  // Synchronous: a link is a few microseconds, a round trip through libuv's thread pool many more.
+  names.forEach((name, i) => {
+    const source = sources[Math.floor(i / 50_000)] as string;
+    const file = join(target, name + OBJECT_SUFFIX);
+    linkSync(source, file);
+    linkSync(`${source}.md5`, `${file}.md5`);
+  });
 }
 
 const MAIN = fileURLToPath(new URL('./s3rverMain.js', import.meta.url));
@@ -93,9 +126,9 @@ async function end(child: ChildProcessWithoutNullStreams, ms: number): Promise<v
   clearTimeout(timer);
 }
 
-/** Starts s3rver with one bucket. */
-export async function startS3(bucket = 'wharf-test'): Promise<S3Server> {
-  const dir = await mkdtemp(join(tmpdir(), 'wharf-s3rver-'));
+/** Starts s3rver with one bucket, storing under `baseDir` (default: the temporary directory). */
+export async function startS3(bucket = 'wharf-test', baseDir = tmpdir()): Promise<S3Server> {
+  const dir = await mkdtemp(join(baseDir, 'wharf-s3rver-'));
   const child = spawn(process.execPath, ['--openssl-legacy-provider', MAIN, dir, bucket], { stdio: ['pipe', 'pipe', 'pipe'] });
   let port: number;
   try {
@@ -143,6 +176,7 @@ export async function startS3(bucket = 'wharf-test'): Promise<S3Server> {
       const page = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));
       return (page.Uploads ?? []).map((u) => ({ key: u.Key ?? '', uploadId: u.UploadId ?? '' }));
     },
+    seed: (dirKey, names, body = 'seed') => seedStore(dir, bucket, dirKey, names, body),
     async stop() {
       client.destroy();
       await end(child, 5_000);

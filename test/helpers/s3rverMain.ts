@@ -14,15 +14,27 @@
  *   file in place (and answer before it is flushed), so a reader or a
  *   concurrent writer of the same key sees a mix, where S3 replaces an
  *   object atomically.
+ * - ListObjectsV2 with a delimiter misses common prefixes that hold
+ *   objects only two or more levels down, and costs a walk of the whole
+ *   bucket per page (see s3rverList.ts);
+ * - conditional writes: PutObject and CompleteMultipartUpload ignore
+ *   `If-None-Match` and `If-Match`, which AWS S3 enforces (412
+ *   PreconditionFailed when `If-None-Match: *` finds the key, or when
+ *   `If-Match` names another ETag; 404 NoSuchKey for `If-Match` on a
+ *   missing key; 501 for an `If-None-Match` other than `*`).
  * This launcher adds the three operations as S3 documents them, on
- * s3rver's own store layout, and makes object writes atomic (a temporary
- * file renamed into place). The S3 backend itself uses only standard S3.
+ * s3rver's own store layout, makes object writes atomic (a temporary
+ * file renamed into place) and checks the write conditions at that
+ * moment, as S3 does when the write completes. The S3 backend itself uses
+ * only standard S3.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, readdirSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream, existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, posix } from 'node:path';
+import { installFastListing, type ListingStore } from './s3rverList.js';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
@@ -48,7 +60,7 @@ interface S3Object {
   metadata: Record<string, string>;
 }
 
-interface Store {
+interface Store extends ListingStore {
   getResourcePath(bucket: string, key: string | undefined, resource: string): string;
   putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5?: string): Promise<void>;
   putObject(object: S3Object): Promise<{ md5: string; size: number }>;
@@ -69,6 +81,8 @@ type S3ErrorCtor = new (code: string, message: string, detail?: Record<string, s
  * stat calls. The same walk, in the same (sorted) order, from the entry
  * types readdir already gives; installed before s3rver's store module
  * takes its reference to `walk`.
+ *
+ * Listings with the `/` delimiter no longer walk (see s3rverList.ts).
  */
 const utils = require('s3rver/lib/utils') as { walk: (dir: string, filter?: (path: string) => boolean) => Generator<string> };
 utils.walk = function* walk(dir: string, filter?: (path: string) => boolean): Generator<string> {
@@ -81,6 +95,10 @@ utils.walk = function* walk(dir: string, filter?: (path: string) => boolean): Ge
 
 const S3rver = require('s3rver') as new (options: Record<string, unknown>) => S3rverApp;
 const S3Error = require('s3rver/lib/models/error') as S3ErrorCtor;
+const S3ObjectModel = require('s3rver/lib/models/object') as (new (bucket: string, key: string, content: null, metadata: Record<string, unknown>) => unknown) & {
+  ALLOWED_METADATA: string[];
+};
+const { ALLOWED_METADATA } = S3ObjectModel;
 
 const [directory, bucket] = process.argv.slice(2);
 if (!directory || !bucket) {
@@ -90,9 +108,57 @@ if (!directory || !bucket) {
 
 const app = new S3rver({ address: '127.0.0.1', port: 0, silent: process.env.WHARF_S3RVER_LOG !== '1', directory, configureBuckets: [{ name: bucket }], vhostBuckets: false });
 const store = app.store;
+installFastListing(store, S3ObjectModel);
 const uploadsDir = (b: string) => store.getResourcePath(b, undefined, 'uploads');
 
-/** Object writes: to a temporary file, flushed, then renamed over the object (S3 replaces objects atomically). */
+/** The conditions of the write request being served (PutObject or CompleteMultipartUpload). */
+interface WriteConditions {
+  ifNoneMatch?: string;
+  ifMatch?: string;
+}
+const conditions = new AsyncLocalStorage<WriteConditions>();
+
+/**
+ * Throws S3's error when the request's conditions do not hold for the
+ * object at `objectPath` now. Synchronous, like the rename that follows
+ * it: no other write can come in between (this server is one thread).
+ */
+function checkConditions(objectPath: string): void {
+  const cond = conditions.getStore();
+  if (!cond) return;
+  const exists = existsSync(objectPath);
+  if (cond.ifNoneMatch !== undefined) {
+    if (cond.ifNoneMatch.trim() !== '*') throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', { Header: 'If-None-Match' });
+    if (exists) throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-None-Match' });
+  }
+  if (cond.ifMatch !== undefined) {
+    if (!exists) throw new S3Error('NoSuchKey', 'The specified key does not exist.');
+    let md5 = '';
+    try {
+      md5 = readFileSync(`${objectPath}.md5`, 'utf8');
+    } catch {
+      // No digest yet: no ETag can match.
+    }
+    const wanted = cond.ifMatch.split(',').map((e) => e.trim().replace(/"/g, ''));
+    if (!wanted.includes('*') && !wanted.includes(md5))
+      throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' });
+  }
+}
+
+/** s3rver's putMetadata, synchronous: the stored headers and `x-amz-meta-*`, and the digest (the ETag). */
+function writeMetadataSync(b: string, key: string, metadata: Record<string, string>, md5: string): void {
+  const json: Record<string, string> = {};
+  for (const [name, value] of Object.entries(metadata)) if (ALLOWED_METADATA.includes(name) || name.startsWith('x-amz-meta-')) json[name] = value;
+  writeFileSync(store.getResourcePath(b, key, 'object.md5'), md5);
+  writeFileSync(store.getResourcePath(b, key, 'metadata.json'), JSON.stringify(json, null, 2));
+}
+
+/**
+ * Object writes: to a temporary file, flushed, then (once the request's
+ * conditions are checked) renamed over the object, S3 replacing objects
+ * atomically. The digest and metadata are written in the same synchronous
+ * step, so a reader never pairs one version's bytes with another's ETag.
+ */
 store.putObject = async (object: S3Object) => {
   const objectPath = store.getResourcePath(object.bucket, object.key, 'object');
   await mkdir(dirname(objectPath), { recursive: true });
@@ -114,8 +180,14 @@ store.putObject = async (object: S3Object) => {
     throw err;
   }
   const digest = md5.digest('hex');
-  await store.putMetadata(object.bucket, object.key, object.metadata, digest);
-  await rename(tmp, objectPath);
+  try {
+    checkConditions(objectPath);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  writeMetadataSync(object.bucket, object.key, object.metadata, digest);
+  renameSync(tmp, objectPath);
   return { md5: digest, size };
 };
 
@@ -193,6 +265,10 @@ const extensions: Middleware = async (ctx, next) => {
   if (ctx.method === 'DELETE' && q.uploadId !== undefined) return abortUpload(ctx);
   if (ctx.method === 'GET' && 'uploads' in q && target(ctx).key === '') return listUploads(ctx);
   if (ctx.method === 'PUT' && q.uploadId !== undefined && ctx.headers['x-amz-copy-source']) return uploadPartCopy(ctx);
+  const isWrite = (ctx.method === 'PUT' && !ctx.headers['x-amz-copy-source'] && q.uploadId === undefined) || (ctx.method === 'POST' && q.uploadId !== undefined);
+  if (isWrite && (ctx.headers['if-none-match'] !== undefined || ctx.headers['if-match'] !== undefined)) {
+    return conditions.run({ ifNoneMatch: ctx.headers['if-none-match'], ifMatch: ctx.headers['if-match'] }, next);
+  }
   return next();
 };
 

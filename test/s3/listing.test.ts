@@ -1,13 +1,13 @@
 /**
- * A prefix with 2,500 objects and 20 sub-prefixes, made directly in S3
- * (as another S3 client would), listed through Wharf: S3Vfs yields one
- * batch per ListObjectsV2 page (S3 pages hold at most 1,000 keys), and FTP
+ * A prefix with 2,500 objects and 20 sub-prefixes, made directly in the
+ * S3 server's store (as another S3 client would have: no markers), listed
+ * through Wharf: S3Vfs yields one batch per ListObjectsV2 page (S3 pages
+ * hold at most 1,000 keys), and FTP
  * MLSD (basic-ftp), LIST and NLST (curl) show every entry once, with the
  * sizes from the listing.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Client } from 'basic-ftp';
 import { startServer, secretHash } from '../helpers/server.js';
 import { curl, describe } from '../helpers/clients.js';
@@ -22,19 +22,12 @@ const fileName = (i: number) => `file-${String(i).padStart(5, '0')}.dat`;
 
 before(async () => {
   s3 = await startS3('wharf-listing');
-  const keys = [
-    ...Array.from({ length: FILES }, (_, i) => [`big/pub/many/${fileName(i)}`, 'x'.repeat(i % 97)] as const),
-    ...Array.from({ length: DIRS }, (_, i) => [`big/pub/many/sub-${String(i).padStart(2, '0')}/inner.txt`, 'inner'] as const),
-  ];
-  let next = 0;
-  const lane = async () => {
-    while (next < keys.length) {
-      const [key, text] = keys[next++]!;
-      const body = Buffer.from(text);
-      await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: body, ContentLength: body.length }));
-    }
-  };
-  await Promise.all(Array.from({ length: 32 }, lane));
+  // Written into the store directly (S3Server.seed), grouped by content: file i holds i % 97 bytes.
+  for (let size = 0; size < 97; size++) {
+    const names = Array.from({ length: FILES }, (_, i) => i).filter((i) => i % 97 === size);
+    s3.seed('big/pub/many/', names.map(fileName), 'x'.repeat(size));
+  }
+  for (let i = 0; i < DIRS; i++) s3.seed(`big/pub/many/sub-${String(i).padStart(2, '0')}/`, ['inner.txt'], 'inner');
 });
 
 after(async () => {

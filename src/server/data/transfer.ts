@@ -142,6 +142,8 @@ function failureReply(err: unknown, abort: TransferAbort): Reply {
   if ((err instanceof VfsError && err.code === 'no-space') || errno === 'ENOSPC' || errno === 'EDQUOT') {
     return reply(452, 'Insufficient storage space; transfer aborted.');
   }
+  // A new-files-only upload whose name another client took while it ran (caught at commit).
+  if (err instanceof VfsError && err.code === 'exists') return reply(553, 'Could not create file: it already exists and may not be overwritten.');
   if (err instanceof VfsError && err.code !== 'io') return reply(550, 'Transfer failed: file unavailable.');
   if (isDataError(err)) return reply(426, 'Connection closed; transfer aborted.');
   return reply(451, 'Transfer aborted: local error in processing.');

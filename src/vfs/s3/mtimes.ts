@@ -104,6 +104,14 @@ export class MtimeIndex {
     });
   }
 
+  /** Drops a name's entry (its object was renamed or removed); the index goes with its last entry. */
+  forget(dirPrefix: string, name: string): Promise<void> {
+    return this.update(dirPrefix, async (map) => {
+      map.delete(name);
+      return map;
+    });
+  }
+
   /**
    * Changes a directory's index: `change` gets the current entries and
    * returns the new ones (an empty map removes the index). Serialised per

@@ -48,6 +48,7 @@ async function renameFile(t: S3Target, index: MtimeIndex, from: string, to: stri
   if (set) {
     const lastModified = copied.lastModified ?? (await head(t, toKey))?.LastModified;
     await index.record(t.keys.dirPrefix(parentPath(to)), nameOf(to), [set.getTime(), bareEtag(copied.etag), seconds(lastModified)]).catch(() => undefined);
+    await index.forget(t.keys.dirPrefix(parentPath(from)), nameOf(from)).catch(() => undefined);
   }
 }
 

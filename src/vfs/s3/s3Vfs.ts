@@ -12,7 +12,7 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type HeadObje
 import { VfsError } from '../errors.js';
 import type { ReadHandle, Upload, Vfs, VfsCapabilities, VfsStat, WriteMode } from '../types.js';
 import { guard, makeClient, type S3Settings } from './client.js';
-import { DEFAULT_TUNING, MTIME_META, type S3Target, type S3Tuning } from './context.js';
+import { DEFAULT_TUNING, metaMtime, MTIME_META, type S3Target, type S3Tuning } from './context.js';
 import { copyObject } from './copy.js';
 import { dirExists, head, listDir, prefixExists, statPath } from './listing.js';
 import { KeySpace, MTIMES_NAME, nameOf, parentPath, parseS3Url, segmentsOf, type S3Location } from './location.js';
@@ -20,7 +20,7 @@ import { bareEtag, MtimeIndex, seconds } from './mtimes.js';
 import { openRead } from './read.js';
 import { recoverUploads } from './registry.js';
 import { deleteKey, renamePath } from './rename.js';
-import { S3Upload } from './upload.js';
+import { S3Upload, writeIfAbsent } from './upload.js';
 
 /** The body of a directory marker. */
 const EMPTY = new Uint8Array(0);
@@ -138,7 +138,10 @@ export class S3Vfs implements Vfs {
     const [parentOk, file, dir] = await Promise.all([dirExists(this.t, parentPath(path)), head(this.t, key), prefixExists(this.t, prefix)]);
     if (file || dir) throw new VfsError('exists', 'already exists');
     if (!parentOk) throw new VfsError('not-found', 'no such file or directory');
-    await guard(() => this.t.client.send(new PutObjectCommand({ Bucket: this.t.keys.bucket, Key: prefix, Body: EMPTY, ContentLength: 0 })));
+    // Conditional, so that of two MKDs of one name at once (on any nodes) one is refused, as on a disk.
+    await guard(() =>
+      writeIfAbsent(this.conditional, (cond) => this.t.client.send(new PutObjectCommand({ Bucket: this.t.keys.bucket, Key: prefix, Body: EMPTY, ContentLength: 0, ...cond }))),
+    );
   }
 
   async rmdir(path: string): Promise<void> {
@@ -153,8 +156,11 @@ export class S3Vfs implements Vfs {
 
   async remove(path: string): Promise<void> {
     const key = this.t.keys.fileKey(path);
-    if (!(await head(this.t, key))) throw (await dirExists(this.t, path)) ? new VfsError('is-dir', 'is a directory') : new VfsError('not-found', 'no such file or directory');
+    const h = await head(this.t, key);
+    if (!h) throw (await dirExists(this.t, path)) ? new VfsError('is-dir', 'is a directory') : new VfsError('not-found', 'no such file or directory');
     await deleteKey(this.t, key);
+    // A set time leaves an entry in the directory's index: it goes too (with the index, once empty).
+    if (metaMtime(h.Metadata)) await this.index.forget(this.t.keys.dirPrefix(parentPath(path)), nameOf(path)).catch(() => undefined);
   }
 
   rename(from: string, to: string): Promise<void> {

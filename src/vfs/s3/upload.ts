@@ -36,6 +36,30 @@ export interface UploadPlan {
 
 type State = 'open' | 'committing' | 'done';
 
+/**
+ * Sends a write that must not replace an existing object with
+ * `If-None-Match: *`, so S3 itself refuses it when another writer got
+ * there first (412, or 409 for a conditional write racing another: both
+ * `exists`). A server that does not implement conditional writes (501)
+ * gets the write again without the condition, and `flag` remembers not
+ * to ask it again.
+ */
+export async function writeIfAbsent(flag: { supported: boolean }, send: (cond: { IfNoneMatch?: string }) => Promise<unknown>): Promise<void> {
+  if (!flag.supported) {
+    await send({});
+    return;
+  }
+  try {
+    await send({ IfNoneMatch: '*' });
+  } catch (err) {
+    const status = httpStatus(err);
+    if (status === 412 || status === 409 || errorName(err) === 'PreconditionFailed') throw new VfsError('exists', 'already exists', err);
+    if (status !== 501 && errorName(err) !== 'NotImplemented') throw err;
+    flag.supported = false;
+    await send({});
+  }
+}
+
 const EMPTY = Buffer.alloc(0);
 
 /** A streamed upload of one object. */
@@ -242,27 +266,10 @@ export class S3Upload implements Upload {
     if (this.plan.createNew && (await head(this.t, this.plan.key))) throw new VfsError('exists', 'already exists');
   }
 
-  /**
-   * Sends a final write with `If-None-Match: *` for create-new, so S3 itself
-   * refuses it when another writer got there first (412 -> exists). A server
-   * that does not implement conditional writes (501) gets the write again
-   * without the condition, and is not asked again.
-   */
+  /** The final write, with `If-None-Match: *` for create-new (see {@link writeIfAbsent}). */
   private async conditionally(send: (cond: { IfNoneMatch?: string }) => Promise<unknown>): Promise<void> {
-    const flag = this.plan.conditional;
-    if (!this.plan.createNew || !flag.supported) {
-      await send({});
-      return;
-    }
-    try {
-      await send({ IfNoneMatch: '*' });
-    } catch (err) {
-      const status = httpStatus(err);
-      if (status === 412 || status === 409 || errorName(err) === 'PreconditionFailed') throw new VfsError('exists', 'already exists', err);
-      if (status !== 501 && errorName(err) !== 'NotImplemented') throw err;
-      flag.supported = false;
-      await send({});
-    }
+    if (this.plan.createNew) await writeIfAbsent(this.plan.conditional, send);
+    else await send({});
   }
 
   async abort(): Promise<void> {
