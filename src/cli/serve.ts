@@ -127,22 +127,36 @@ export async function serve(opts: ServeOptions): Promise<number> {
   const reload = () => {
     const done = opts.config ? server.reload() : server.reloadTls();
     done.catch((err: unknown) => {
-      const msg = err instanceof ConfigError ? err.problems.join('; ') : String(err);
       const event = (err as { tls?: boolean }).tls || !opts.config ? 'tls-reload-failed' : 'reload-failed';
-      logger.error({ event, err: msg }, `reload refused; the old config (and certificate) stay in force: ${msg}`);
+      reloadRefused(logger, event, 'the old config (and certificate) stay in force', err);
     });
   };
+  await untilStopped(logger, () => server.close(), reload);
+  return 0;
+}
+
+/** Logs a refused reload in one line. */
+export function reloadRefused(logger: Logger, event: string, kept: string, err: unknown): void {
+  const msg = err instanceof ConfigError ? err.problems.join('; ') : String(err);
+  logger.error({ event, err: msg }, `reload refused; ${kept}: ${msg}`);
+}
+
+/**
+ * Serves until SIGTERM or SIGINT, then `close`; SIGHUP calls `reload`
+ * meanwhile. A signal that came while starting (`early`) stops at once.
+ */
+export function untilStopped(logger: Logger, close: () => Promise<void>, reload: () => void, early: NodeJS.Signals | null = null): Promise<void> {
   process.on('SIGHUP', reload);
-  await new Promise<void>((done) => {
+  return new Promise<void>((done) => {
     const stop = (signal: NodeJS.Signals) => {
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
       process.off('SIGHUP', reload);
       logger.info({ event: 'shutdown', signal }, 'shutting down');
-      void server.close().then(done);
+      void close().then(done);
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
+    if (early) stop(early);
   });
-  return 0;
 }

@@ -12,7 +12,7 @@ import { ClusterPrimary } from '../host/cluster/primary.js';
 import { ClusterWorker } from '../host/cluster/worker.js';
 import { checkSplit } from '../host/cluster/plan.js';
 import type { StateChannel } from '../state/ipc.js';
-import { listenProblem, nodeName, printListening, serveConfig, serveLogger, type ServeOptions } from './serve.js';
+import { listenProblem, nodeName, printListening, reloadRefused, serveConfig, serveLogger, untilStopped, type ServeOptions } from './serve.js';
 
 /** True in a worker this command forked. */
 export function isClusterWorker(): boolean {
@@ -38,26 +38,11 @@ export async function servePrimary(opts: ServeOptions, config: WharfConfig, coun
   }
   logger.info({ event: 'workers-started', workers: primary.live }, `${count} workers listening`);
   const reload = () => {
-    primary.reload().catch((err: unknown) => {
-      const msg = err instanceof ConfigError ? err.problems.join('; ') : String(err);
-      logger.error({ event: 'reload-failed', err: msg }, `reload refused; the old config stays in force: ${msg}`);
-    });
+    primary.reload().catch((err: unknown) => reloadRefused(logger, 'reload-failed', 'the old config stays in force', err));
   };
-  process.on('SIGHUP', reload);
-  await new Promise<void>((done) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      process.off('SIGHUP', reload);
-      logger.info({ event: 'shutdown', signal }, 'shutting down');
-      void primary.close().then(done);
-    };
-    process.off('SIGTERM', early);
-    process.off('SIGINT', early);
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-    if (stopping) stop(stopping);
-  });
+  process.off('SIGTERM', early);
+  process.off('SIGINT', early);
+  await untilStopped(logger, () => primary.close(), reload, stopping);
   return 0;
 }
 

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { bytes, describe, holdSessions, python, sha256, tempDir } from '../helpers/clients.js';
+import { ftplibScript } from '../helpers/ftplib.js';
+import { bytes, holdSessions, sha256, tempDir } from '../helpers/clients.js';
 
 async function setup(t: TestContext, overrides: Record<string, unknown> = {}): Promise<{ srv: TestServer; tmp: string }> {
   const srv = await startServer(overrides);
@@ -19,52 +20,12 @@ async function setup(t: TestContext, overrides: Record<string, unknown> = {}): P
   return { srv, tmp: dir };
 }
 
-/** Shared prelude: `o` is the JSON argument, `out` is printed at exit. */
-const PRELUDE = `
-import ftplib, hashlib, io, json, sys, atexit
-o = json.loads(sys.argv[1])
-out = {}
-atexit.register(lambda: print(json.dumps(out)))
-def sha(b): return hashlib.sha256(b).hexdigest()
-def fetch(ftp, cmd, rest=None):
-    buf = io.BytesIO()
-    ftp.retrbinary(cmd, buf.write, rest=rest)
-    return buf.getvalue()
-def attempt(fn):
-    """'ok' (or fn's result) on success, else the server's reply text."""
-    try:
-        r = fn()
-        return 'ok' if r is None else r
-    except ftplib.all_errors as e:
-        return str(e)
-def connect(user='anonymous', passwd='guest@example.com'):
-    ftp = ftplib.FTP()
-    ftp.connect('127.0.0.1', o['port'], timeout=10)
-    out['welcome'] = ftp.getwelcome()
-    out['login'] = ftp.login(user, passwd)
-    ftp.set_pasv(o.get('pasv', True))
-    return ftp
-`;
-
-async function py(t: TestContext, body: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const r = await python(PRELUDE + body, [JSON.stringify(args)]);
-  assert.equal(r.code, 0, describe(r));
-  const last = r.stdout.toString('utf8').trim().split('\n').pop() ?? '';
-  try {
-    return JSON.parse(last) as Record<string, unknown>;
-  } catch {
-    t.diagnostic(describe(r));
-    throw new Error(`no JSON from the script: ${describe(r)}`);
-  }
-}
-
 for (const pasv of [true, false]) {
   const mode = pasv ? 'passive' : 'active';
 
   test(`ftplib (${mode}): anonymous nlst, dir and retrbinary`, async (t) => {
     const { srv } = await setup(t);
-    const o = await py(
-      t,
+    const o = await ftplibScript(
       `
 ftp = connect()
 out['nlst'] = sorted(ftp.nlst())
@@ -111,8 +72,7 @@ out['quit'] = ftp.quit()
     const src = path.join(tmp, 'src.bin');
     await fs.writeFile(src, data);
     await fs.writeFile(path.join(srv.aliceHome, 'gone.txt'), 'x');
-    const o = await py(
-      t,
+    const o = await ftplibScript(
       `
 ftp = connect('alice', 'secret')
 with open(o['src'], 'rb') as f:
@@ -167,8 +127,7 @@ test('ftplib: REST resumes downloads (retrbinary rest=) and uploads (storbinary 
   const src = path.join(tmp, 'src.bin');
   await fs.writeFile(src, data);
   await fs.writeFile(path.join(srv.aliceHome, 'part.bin'), data.subarray(0, 40_000));
-  const o = await py(
-    t,
+  const o = await ftplibScript(
     `
 ftp = connect('alice', 'secret')
 ftp.voidcmd('TYPE I')
@@ -195,8 +154,7 @@ out['quit'] = ftp.quit()
 
 test('ftplib: anonymous drop box takes new files only', async (t) => {
   const { srv } = await setup(t);
-  const o = await py(
-    t,
+  const o = await ftplibScript(
     `
 ftp = connect()
 out['stor'] = attempt(lambda: ftp.storbinary('STOR incoming/new.txt', io.BytesIO(b'first\\n')))
@@ -227,8 +185,7 @@ out['noop'] = ftp.voidcmd('NOOP')
 
 test('ftplib: permission denials for the list+read user', async (t) => {
   const { srv } = await setup(t);
-  const o = await py(
-    t,
+  const o = await ftplibScript(
     `
 ftp = connect('reader', 'secret')
 out['nlst'] = ftp.nlst()
@@ -257,8 +214,7 @@ test('ftplib: per-IP and anonymous limits answer 421', async (t) => {
   const anon = await holdSessions(srv.port, 1, { name: 'anonymous', pass: 'a@b.c' });
   t.after(() => anon.close());
   // One anonymous session is open: another anonymous login gets 421, a user logs in.
-  const first = await py(
-    t,
+  const first = await ftplibScript(
     `
 f = ftplib.FTP()
 f.connect('127.0.0.1', o['port'], timeout=10)
@@ -275,8 +231,7 @@ g.quit()
   // Three connections from 127.0.0.1 are open: the next is refused at connect.
   const more = await holdSessions(srv.port, 2);
   t.after(() => more.close());
-  const second = await py(
-    t,
+  const second = await ftplibScript(
     `
 f = ftplib.FTP()
 out['connect'] = attempt(lambda: f.connect('127.0.0.1', o['port'], timeout=10))

@@ -13,7 +13,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { startServer, secretHash, type TestServer } from '../helpers/server.js';
-import { bytes, describe, python, readTree, run, sha256, tempDir, type RunOptions } from '../helpers/clients.js';
+import { bytes, describe, readTree, run, sha256, tempDir, type RunOptions } from '../helpers/clients.js';
+import { ftplibScript } from '../helpers/ftplib.js';
 import { fileZillaHome, startFileZilla, waitForLog } from '../helpers/filezilla.js';
 import { MiB, s3Overrides, startS3, type S3Server } from '../helpers/s3.js';
 
@@ -48,42 +49,13 @@ async function putObjects(objects: Record<string, string | Buffer>): Promise<voi
   }
 }
 
-/** Runs a stdlib-only Python script given `o` (JSON); it fills `out`, printed as JSON at exit. */
-async function py(body: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const prelude = `
-import ftplib, hashlib, io, json, sys, atexit
-o = json.loads(sys.argv[1])
-out = {}
-atexit.register(lambda: print(json.dumps(out)))
-def sha(b): return hashlib.sha256(b).hexdigest()
-def fetch(ftp, cmd, rest=None):
-    buf = io.BytesIO()
-    ftp.retrbinary(cmd, buf.write, rest=rest)
-    return buf.getvalue()
-def attempt(fn):
-    try:
-        r = fn()
-        return 'ok' if r is None else r
-    except ftplib.all_errors as e:
-        return str(e)
-def connect(user, passwd):
-    ftp = ftplib.FTP()
-    ftp.connect('127.0.0.1', o['port'], timeout=30)
-    ftp.login(user, passwd)
-    return ftp
-`;
-  const r = await python(prelude + body, [JSON.stringify(args)], { timeoutMs: 60_000 });
-  assert.equal(r.code, 0, describe(r));
-  return JSON.parse(r.stdout.toString('utf8').trim().split('\n').pop() ?? '') as Record<string, unknown>;
-}
-
 test('ftplib: multipart STOR, STOU, APPE, REST download, MLSD facts, rename, refusals', async (t) => {
   const { srv, tmp, prefix } = await setup(t);
   const big = bytes(12 * MiB + 777, 41);
   const tail = bytes(100_003, 42);
   await fs.writeFile(path.join(tmp, 'big.bin'), big);
   await fs.writeFile(path.join(tmp, 'tail.bin'), tail);
-  const o = await py(
+  const o = await ftplibScript(
     `
 ftp = connect('alice', 'secret')
 out['mkd'] = ftp.mkd('tree')
