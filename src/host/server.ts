@@ -9,8 +9,7 @@ import { LoginService, type AnonymousArea } from '../auth/login.js';
 import { resolveVirtualPath } from '../vfs/path.js';
 import { VfsError } from '../vfs/errors.js';
 import type { Vfs } from '../vfs/types.js';
-import { MemoryState } from '../state/memory.js';
-import { RedisState } from '../state/redis.js';
+import { stateFor } from './state.js';
 import type { SharedState } from '../state/types.js';
 import { FtpServer } from '../server/server.js';
 import { loadHostKeys, SftpServer } from '../sftp/server.js';
@@ -96,21 +95,7 @@ export class WharfServer {
     this.idStep = options.sessionIds?.step ?? 1;
     this.storage = new StorageOpener({ s3: config.storage?.s3 });
     this.log = options.logger ?? silentLogger();
-    const s = config.server;
-    const limits = {
-      maxConnections: s.max_connections,
-      maxConnectionsPerIp: s.max_connections_per_ip,
-      maxAnonymous: config.anonymous?.max_connections ?? 0,
-      loginFailureDelayMs: s.login_failure_delay * 1000,
-      banThreshold: s.ban_threshold,
-      banSeconds: s.ban_time,
-    };
-    const shared = config.state;
-    this.state =
-      options.state ??
-      (shared
-        ? new RedisState({ url: shared.redis, limits, onFailure: shared.on_failure, keyPrefix: shared.key_prefix, leaseMs: shared.lease_time * 1000, log: this.log })
-        : new MemoryState(limits));
+    this.state = options.state ?? stateFor(config, this.log);
     logEvents(this.events, this.log);
   }
 

@@ -10,10 +10,9 @@ import type { Cluster, Worker } from 'node:cluster';
 import { ConfigError, type WharfConfig } from '../../config/load.js';
 import type { Logger } from '../../events/log.js';
 import { ServerEvents } from '../../events/events.js';
-import { MemoryState } from '../../state/memory.js';
-import { RedisState } from '../../state/redis.js';
 import { StateHost } from '../../state/ipc-host.js';
-import type { SharedState, StateLimits } from '../../state/types.js';
+import type { SharedState } from '../../state/types.js';
+import { stateFor } from '../state.js';
 import type { ListeningAddresses } from '../server.js';
 import { isWorkerMessage, type AskOp, type PrimaryMessage, type WorkerMessage } from './messages.js';
 import { NodeConsole } from './console.js';
@@ -70,21 +69,9 @@ export class ClusterPrimary {
   constructor(private readonly opts: ClusterPrimaryOptions) {
     const c = opts.config;
     this.current = c;
-    const s = c.server;
-    const limits: StateLimits = {
-      maxConnections: s.max_connections,
-      maxConnectionsPerIp: s.max_connections_per_ip,
-      maxAnonymous: c.anonymous?.max_connections ?? 0,
-      loginFailureDelayMs: s.login_failure_delay * 1000,
-      banThreshold: s.ban_threshold,
-      banSeconds: s.ban_time,
-    };
-    const shared = c.state;
     // With Redis the workers share it directly; the primary needs it only for the console's bans.
-    this.state = shared
-      ? new RedisState({ url: shared.redis, limits, onFailure: shared.on_failure, keyPrefix: shared.key_prefix, leaseMs: shared.lease_time * 1000, log: opts.logger })
-      : new MemoryState(limits);
-    this.host = shared ? null : new StateHost(this.state);
+    this.state = stateFor(c, opts.logger);
+    this.host = c.state ? null : new StateHost(this.state);
     for (let i = 1; i <= opts.count; i++) this.slots.push({ slot: i, worker: null, startedAt: 0, listening: false, crashes: 0, timer: null });
   }
 
