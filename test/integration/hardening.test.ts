@@ -127,10 +127,10 @@ test('a PASV nobody connects to is closed after data_timeout; a second PASV repl
   assert.equal((await s.cmd('RETR hello.txt')).code, 425);
 });
 
-/** alice's doc.txt, and an upload replacing it with 100,000 bytes sent so far. */
-async function halfUpload(t: TestContext): Promise<{ srv: TestServer; s: RawSession; data: Socket }> {
+/** A server whose alice has doc.txt holding `content`, and alice logged in (TYPE I). */
+async function aliceWithDoc(t: TestContext, content: string): Promise<{ srv: TestServer; s: RawSession }> {
   const srv = await startServer();
-  await writeFile(join(srv.aliceHome, 'doc.txt'), 'the complete old version');
+  await writeFile(join(srv.aliceHome, 'doc.txt'), content);
   const s = await RawSession.open(srv.port);
   t.after(async () => {
     s.close();
@@ -138,6 +138,12 @@ async function halfUpload(t: TestContext): Promise<{ srv: TestServer; s: RawSess
   });
   await s.login('alice', 'secret');
   await s.cmd('TYPE I');
+  return { srv, s };
+}
+
+/** alice's doc.txt, and an upload replacing it with 100,000 bytes sent so far. */
+async function halfUpload(t: TestContext): Promise<{ srv: TestServer; s: RawSession; data: Socket }> {
+  const { srv, s } = await aliceWithDoc(t, 'the complete old version');
   const data = await s.passive();
   assert.equal((await s.cmd('STOR doc.txt')).code, 150);
   await new Promise<void>((r) => data.write(Buffer.alloc(100_000, 1), () => r()));
@@ -179,15 +185,7 @@ for (const how of ['closes its control connection', 'sends ABOR'] as const) {
 }
 
 test('an upload that replaces a file and ends normally replaces it (after the short wait); a new file needs no wait', async (t) => {
-  const srv = await startServer();
-  await writeFile(join(srv.aliceHome, 'doc.txt'), 'old');
-  const s = await RawSession.open(srv.port);
-  t.after(async () => {
-    s.close();
-    await srv.close();
-  });
-  await s.login('alice', 'secret');
-  await s.cmd('TYPE I');
+  const { srv, s } = await aliceWithDoc(t, 'old');
   for (const name of ['doc.txt', 'new.txt']) {
     const data = await s.passive();
     assert.equal((await s.cmd(`STOR ${name}`)).code, 150);
