@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { CreateMultipartUploadCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Client, type FTPError } from 'basic-ftp';
 import { S3Vfs } from '../../src/vfs/s3/s3Vfs.js';
+import { INTENT_WINDOW_MS, standsFor } from '../../src/vfs/s3/registry.js';
 import { assertContent, namesIn, putFile } from '../../src/vfs/contract/files.js';
 import { secretHash, startServer } from '../helpers/server.js';
 import { bytes } from '../helpers/clients.js';
@@ -193,6 +194,46 @@ test('a listing reaches the client page by page, with one page asked for ahead a
     `batches: ${sizes.join(', ')}`,
   );
   await vfs.close();
+});
+
+test('recover(): an entry written before its upload was created (no id yet) aborts the unclaimed uploads of its key only', async () => {
+  const vfs = S3Vfs.fromUrl(`s3://${s3.bucket}/intent`, { settings: s3.settings, hostTag: 'feedbeef' });
+  try {
+    const entry = async (name: string, doc: object) => {
+      const body = Buffer.from(JSON.stringify(doc));
+      await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `intent/.wharf-uploads/${name}`, Body: body, ContentLength: body.length }));
+    };
+    const create = async (key: string) => (await s3.client.send(new CreateMultipartUploadCommand({ Bucket: s3.bucket, Key: key }))).UploadId ?? '';
+    // A dead process wrote its intent for a.bin, then S3 created the upload; it died before recording the id.
+    await entry('feedbeef-999999999-00000000-01', { key: 'intent/a.bin' });
+    await create('intent/a.bin');
+    // A live process's upload of the same key, recorded: kept. An upload of another key sharing the prefix: kept.
+    const live = await create('intent/a.bin');
+    await entry(`feedbeef-${process.ppid}-00000000-02`, { key: 'intent/a.bin', uploadId: live });
+    const other = await create('intent/a.bin.part');
+    // A dead process's intent whose upload was never created: its entry goes, nothing is aborted.
+    await entry('feedbeef-999999998-00000000-03', { key: 'intent/b.bin' });
+    assert.equal(await vfs.recover(new Date(Date.now() + 60_000)), 1);
+    const left = await s3.uploads('intent/');
+    assert.deepEqual(left.map((u) => u.uploadId).sort(), [live, other].sort());
+    assert.deepEqual(await s3.keys('intent/.wharf-uploads/'), [`intent/.wharf-uploads/feedbeef-${process.ppid}-00000000-02`]);
+  } finally {
+    await vfs.close();
+  }
+});
+
+test('an intent stands for the unclaimed uploads of its key started from its second to the end of its window', () => {
+  const written = new Date('2026-12-02T10:00:00.700Z');
+  const from = Date.parse('2026-12-02T10:00:00.000Z');
+  const to = written.getTime() + INTENT_WINDOW_MS;
+  const at = (iso: string, over: object = {}) => standsFor({ Key: 'k', UploadId: 'u', Initiated: new Date(iso), ...over }, 'k', from, to, new Set(['claimed']));
+  assert.equal(at('2026-12-02T10:00:00.000Z'), true, 'listings that round to the second');
+  assert.equal(at('2026-12-02T10:04:00.000Z'), true);
+  assert.equal(at('2026-12-02T09:59:59.999Z'), false, 'started before the intent');
+  assert.equal(at(new Date(to + 1).toISOString()), false, 'after the window');
+  assert.equal(at('2026-12-02T10:00:01.000Z', { UploadId: 'claimed' }), false, 'recorded by another entry');
+  assert.equal(at('2026-12-02T10:00:01.000Z', { Key: 'k2' }), false, 'another key');
+  assert.equal(standsFor({ Key: 'k', UploadId: 'u' }, 'k', from, to, new Set()), false, 'no start time');
 });
 
 test('recover(): aborts the leftover uploads of dead processes of this machine only', async () => {

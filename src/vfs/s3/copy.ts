@@ -17,7 +17,7 @@ import { guard } from './client.js';
 import { pool, type S3Target } from './context.js';
 import { copySource } from './location.js';
 import { head } from './listing.js';
-import { abortUpload, register, unregister } from './registry.js';
+import { abortUpload, startRegistered, unregister } from './registry.js';
 
 /** What a copy made: the new object's ETag and time. */
 export interface Copied {
@@ -66,11 +66,11 @@ async function multipartCopy(t: S3Target, from: string, to: string, size: number
   // Unlike CopyObject, a multipart upload does not take the source's metadata by itself.
   const source = options.source ?? (await head(t, from)) ?? undefined;
   const metadata = options.replaceMetadata ?? source?.Metadata;
-  const created = await guard(() => t.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: to, Metadata: metadata, ...contentHeaders(source) })));
-  const uploadId = created.UploadId ?? '';
-  let registry: string | null = null;
+  const { uploadId, registry } = await startRegistered(t, to, async () => {
+    const created = await guard(() => t.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: to, Metadata: metadata, ...contentHeaders(source) })));
+    return created.UploadId ?? '';
+  });
   try {
-    registry = await register(t, { key: to, uploadId });
     const partSize = Math.max(t.tuning.copyPartSize, Math.ceil(size / 10_000));
     const ranges: [number, number, number][] = [];
     for (let start = 0, n = 1; start < size; start += partSize, n++) ranges.push([n, start, Math.min(size, start + partSize) - 1]);
@@ -89,6 +89,6 @@ async function multipartCopy(t: S3Target, from: string, to: string, size: number
     await abortUpload(t, to, uploadId).catch(() => undefined);
     throw err;
   } finally {
-    if (registry) await unregister(t, registry);
+    await unregister(t, registry);
   }
 }

@@ -12,23 +12,51 @@
  * (`pid`) and run of that process (`boot`, random per process start) made
  * it, so `recover()` aborts only uploads of this machine's processes that
  * are gone or of an earlier run; another worker or node keeps the uploads
- * it is receiving. An upload started by a process killed between
- * CreateMultipartUpload and the registry write is not recorded: a bucket
- * lifecycle rule (AbortIncompleteMultipartUpload) is the backstop.
+ * it is receiving.
+ *
+ * The entry is written before the upload exists: first the key alone (an
+ * intent), then CreateMultipartUpload, then the entry again with the
+ * upload id. A process killed between the two writes leaves an intent;
+ * recovery then aborts the uploads of that key that S3 says were started
+ * after the intent was written and within {@link INTENT_WINDOW_MS} of it,
+ * and that no other entry claims. A bucket lifecycle rule
+ * (AbortIncompleteMultipartUpload) remains the backstop for the rest.
  */
 import { randomBytes } from 'node:crypto';
-import { AbortMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type MultipartUpload,
+} from '@aws-sdk/client-s3';
 import { errorName, guard, isNotFound } from './client.js';
 import type { S3Target } from './context.js';
 
 /** Random per process start: tells this run's uploads from an earlier run's with the same pid. */
 const BOOT = randomBytes(4).toString('hex');
 
-/** What a registry entry holds. */
+/** What a registry entry holds: the key, and the upload id once S3 has given one. */
 interface Entry {
   key: string;
-  uploadId: string;
+  uploadId?: string;
 }
+
+/** A multipart upload this backend started, and its registry entry. */
+export interface Registered {
+  uploadId: string;
+  registry: string;
+}
+
+/**
+ * How long after an intent its upload can have been started: the creating
+ * request's attempts and timeouts fit well within it (client.ts).
+ */
+export const INTENT_WINDOW_MS = 5 * 60 * 1000;
+/** Most pages of uploads looked at for one intent. */
+const MAX_UPLOAD_PAGES = 10;
 
 function alive(pid: number): boolean {
   try {
@@ -48,11 +76,34 @@ export function isLeftover(name: string, hostTag: string): boolean {
   return !alive(pid);
 }
 
-/** Records an upload; resolves with the entry's key, to pass to {@link unregister}. */
-export async function register(t: S3Target, entry: Entry): Promise<string> {
-  const key = t.keys.registryKey(`${t.hostTag}-${process.pid}-${BOOT}-${randomBytes(6).toString('hex')}`);
-  await guard(() => t.client.send(new PutObjectCommand({ Bucket: t.keys.bucket, Key: key, Body: JSON.stringify(entry), ContentType: 'application/json' })));
-  return key;
+async function writeEntry(t: S3Target, registryKey: string, entry: Entry): Promise<void> {
+  await guard(() => t.client.send(new PutObjectCommand({ Bucket: t.keys.bucket, Key: registryKey, Body: JSON.stringify(entry), ContentType: 'application/json' })));
+}
+
+/**
+ * Starts a multipart upload of `key` through `create` (which resolves with
+ * the upload id), recorded in the registry before it exists (see above).
+ * On failure nothing is left behind: the entry is removed and an upload
+ * already created is aborted.
+ */
+export async function startRegistered(t: S3Target, key: string, create: () => Promise<string>): Promise<Registered> {
+  const registry = t.keys.registryKey(`${t.hostTag}-${process.pid}-${BOOT}-${randomBytes(6).toString('hex')}`);
+  await writeEntry(t, registry, { key });
+  let uploadId: string;
+  try {
+    uploadId = await create();
+  } catch (err) {
+    await unregister(t, registry);
+    throw err;
+  }
+  try {
+    await writeEntry(t, registry, { key, uploadId });
+  } catch (err) {
+    await abortUpload(t, key, uploadId).catch(() => undefined);
+    await unregister(t, registry);
+    throw err;
+  }
+  return { uploadId, registry };
 }
 
 /** Removes a registry entry (best effort: a leftover entry of a finished upload is harmless). */
@@ -73,7 +124,8 @@ async function readEntry(t: S3Target, key: string): Promise<Entry | null> {
   try {
     const out = await t.client.send(new GetObjectCommand({ Bucket: t.keys.bucket, Key: key }));
     const doc = JSON.parse((await out.Body?.transformToString('utf8')) ?? '') as Partial<Entry>;
-    return typeof doc.key === 'string' && typeof doc.uploadId === 'string' ? { key: doc.key, uploadId: doc.uploadId } : null;
+    if (typeof doc.key !== 'string') return null;
+    return typeof doc.uploadId === 'string' ? { key: doc.key, uploadId: doc.uploadId } : { key: doc.key };
   } catch (err) {
     if (isNotFound(err)) return null;
     if (err instanceof SyntaxError) return null;
@@ -91,6 +143,7 @@ export async function recoverUploads(t: S3Target, before: Date, dirPrefix: strin
   const base = t.keys.registryKey();
   let token: string | undefined;
   let aborted = 0;
+  let claims: Set<string> | undefined;
   do {
     const page = await guard(() => t.client.send(new ListObjectsV2Command({ Bucket: t.keys.bucket, Prefix: `${base}${hostTag}-`, ContinuationToken: token })));
     for (const o of page.Contents ?? []) {
@@ -98,13 +151,58 @@ export async function recoverUploads(t: S3Target, before: Date, dirPrefix: strin
       if (!isLeftover(key.slice(base.length), hostTag) || (o.LastModified && o.LastModified >= before)) continue;
       const entry = await readEntry(t, key);
       if (entry && !entry.key.startsWith(dirPrefix)) continue;
-      if (entry) {
-        await guard(() => abortUpload(t, entry.key, entry.uploadId));
-        aborted++;
-      }
+      if (entry) aborted += await abortFor(t, entry, o.LastModified ?? before, async () => (claims ??= await claimed(t)));
       await unregister(t, key);
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
   return aborted;
+}
+
+/** Aborts the upload an entry records, or for an entry without an id, those it stands for; resolves with how many. */
+async function abortFor(t: S3Target, entry: Entry, written: Date, claims: () => Promise<Set<string>>): Promise<number> {
+  const ids = entry.uploadId !== undefined ? [entry.uploadId] : await unclaimed(t, entry.key, written, await claims());
+  for (const id of ids) await guard(() => abortUpload(t, entry.key, id));
+  return ids.length;
+}
+
+/** The upload ids that some registry entry of this root (any machine's) records. */
+async function claimed(t: S3Target): Promise<Set<string>> {
+  const ids = new Set<string>();
+  let token: string | undefined;
+  do {
+    const page = await guard(() => t.client.send(new ListObjectsV2Command({ Bucket: t.keys.bucket, Prefix: t.keys.registryKey(), ContinuationToken: token })));
+    for (const o of page.Contents ?? []) {
+      const entry = o.Key ? await readEntry(t, o.Key) : null;
+      if (entry?.uploadId !== undefined) ids.add(entry.uploadId);
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return ids;
+}
+
+/**
+ * The uploads of `key` an intent written at `written` stands for: started
+ * at or after it (S3's clock for both; listings may round to the second)
+ * and within the window, and claimed by no entry.
+ */
+async function unclaimed(t: S3Target, key: string, written: Date, claims: Set<string>): Promise<string[]> {
+  const from = Math.floor(written.getTime() / 1000) * 1000;
+  const to = written.getTime() + INTENT_WINDOW_MS;
+  const ids: string[] = [];
+  let keyMarker: string | undefined;
+  let idMarker: string | undefined;
+  for (let pages = 0; pages < MAX_UPLOAD_PAGES; pages++) {
+    const page = await guard(() => t.client.send(new ListMultipartUploadsCommand({ Bucket: t.keys.bucket, Prefix: key, KeyMarker: keyMarker, UploadIdMarker: idMarker })));
+    for (const u of page.Uploads ?? []) if (standsFor(u, key, from, to, claims)) ids.push(u.UploadId ?? '');
+    if (!page.IsTruncated) break;
+    keyMarker = page.NextKeyMarker;
+    idMarker = page.NextUploadIdMarker;
+  }
+  return ids;
+}
+
+export function standsFor(u: MultipartUpload, key: string, from: number, to: number, claims: Set<string>): boolean {
+  const at = u.Initiated?.getTime();
+  return u.Key === key && u.UploadId !== undefined && !claims.has(u.UploadId) && at !== undefined && at >= from && at <= to;
 }

@@ -21,7 +21,7 @@ import { errorName, httpStatus, toVfsError } from './client.js';
 import type { S3Target } from './context.js';
 import { head } from './listing.js';
 import { copySource } from './location.js';
-import { abortUpload, register, unregister } from './registry.js';
+import { abortUpload, startRegistered, unregister, type Registered } from './registry.js';
 
 /** How an upload starts and ends. */
 export interface UploadPlan {
@@ -68,7 +68,7 @@ export class S3Upload implements Upload {
   private state: State = 'open';
   private cur: Buffer = EMPTY;
   private curLen = 0;
-  private multipart: Promise<{ uploadId: string; registry: string }> | null = null;
+  private multipart: Promise<Registered> | null = null;
   private readonly parts: CompletedPart[] = [];
   private nextPart = 1;
   private readonly inflight = new Set<Promise<void>>();
@@ -130,18 +130,12 @@ export class S3Upload implements Upload {
     this.cur = next;
   }
 
-  private started(): Promise<{ uploadId: string; registry: string }> {
-    this.multipart ??= (async () => {
-      const { bucket } = this.t.keys;
-      // Not cancellable: an upload S3 created must get its registry entry (or be aborted) before abort() looks at it.
-      const out = await this.t.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: this.plan.key }));
-      const uploadId = out.UploadId ?? '';
-      const registry = await register(this.t, { key: this.plan.key, uploadId }).catch(async (err: unknown) => {
-        await abortUpload(this.t, this.plan.key, uploadId).catch(() => undefined);
-        throw err;
-      });
-      return { uploadId, registry };
-    })();
+  private started(): Promise<Registered> {
+    // Not cancellable: an upload S3 created must get its registry entry (or be aborted) before abort() looks at it.
+    this.multipart ??= startRegistered(this.t, this.plan.key, async () => {
+      const out = await this.t.client.send(new CreateMultipartUploadCommand({ Bucket: this.t.keys.bucket, Key: this.plan.key }));
+      return out.UploadId ?? '';
+    });
     return this.multipart;
   }
 
