@@ -12,7 +12,7 @@ import { pyftpdlib } from './pyftpdlib.js';
 import { rclone, s3Sdk, wharfS3 } from './s3.js';
 import type { ServerSpec } from './types.js';
 import { vsftpd } from './vsftpd.js';
-import { wharf, wharfConsole, wharfHooks, wharfRedis, wharfW2 } from './wharf.js';
+import { wharf, wharfConsole, wharfCopy, wharfHooks, wharfRedis, wharfW2 } from './wharf.js';
 
 /** The servers. */
-export const SERVERS: ServerSpec[] = [wharf, vsftpd, pureftpd, pyftpdlib, ftpsrv, openssh, nginx, wharfS3, rclone, s3Sdk, wharfConsole, wharfHooks, wharfW2, wharfRedis];
+export const SERVERS: ServerSpec[] = [wharf, vsftpd, pureftpd, pyftpdlib, ftpsrv, openssh, nginx, wharfS3, rclone, s3Sdk, wharfConsole, wharfHooks, wharfW2, wharfRedis, wharfCopy];

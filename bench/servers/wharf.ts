@@ -61,6 +61,8 @@ export async function snapshotWharf(dir: string): Promise<string> {
   await cp(path.join(REPO, 'bin'), path.join(dir, 'bin'), { recursive: true });
   await cp(path.join(REPO, 'dist', 'src'), path.join(dir, 'dist', 'src'), { recursive: true });
   await cp(path.join(REPO, 'package.json'), path.join(dir, 'package.json'));
+  // The zero-copy addon, where `npm ci` built it (src/vfs/local/sendfile.ts finds it beside dist/).
+  await cp(path.join(REPO, 'build', 'Release', 'wharf_sendfile.node'), path.join(dir, 'build', 'Release', 'wharf_sendfile.node')).catch(() => undefined);
   await symlink(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
   return dir;
 }
@@ -232,18 +234,19 @@ function settler(adminPort: number, mode: ConsoleMode): () => Promise<string | n
 const SCALE_CPU = process.env.BENCH_SCALE_CPU ?? '0,1';
 
 /** The variant's remark in the report. */
-function variantNote(mode: ConsoleMode, fleet: { workers?: number; redis?: boolean }): string {
+function variantNote(mode: ConsoleMode, fleet: { workers?: number; redis?: boolean; copyLoop?: boolean }): string {
   if (mode === 'console') return '; [admin] on (metrics, status), /metrics scraped after each measurement';
   if (mode === 'hooks') return `; [admin] on and [[hooks]] on upload and download running ${HOOK_COMMAND}`;
   if (fleet.workers) return `; workers = ${fleet.workers} on cores ${SCALE_CPU} (shared with the load generator: a floor)`;
   if (fleet.redis) return '; [state] redis on a redis-server of its own, pinned to the same core';
+  if (fleet.copyLoop) return '; WHARF_SENDFILE=0: downloads through the JavaScript copy loop, not sendfile(2)';
   return '';
 }
 
 /** Wharf, or one of its variants, from this work tree's dist/. */
-function wharfSpec(name: string, mode: ConsoleMode, fleet: { workers?: number; redis?: boolean } = {}): ServerSpec {
+function wharfSpec(name: string, mode: ConsoleMode, fleet: { workers?: number; redis?: boolean; copyLoop?: boolean } = {}): ServerSpec {
   const level = process.env.BENCH_WHARF_LOG ?? 'warn';
-  const variant = mode !== 'off' || fleet.workers !== undefined || fleet.redis === true;
+  const variant = mode !== 'off' || fleet.workers !== undefined || fleet.redis === true || fleet.copyLoop === true;
   return {
     name,
     tls: true,
@@ -267,6 +270,7 @@ function wharfSpec(name: string, mode: ConsoleMode, fleet: { workers?: number; r
         port: env.port,
         logFile: path.join(env.workDir, 'wharf.log'),
         cwd: env.workDir,
+        ...(fleet.copyLoop ? { env: { WHARF_SENDFILE: '0' } } : {}),
         probes: [
           { kind: 'ftp', port: env.port },
           ...(sftpPort !== undefined ? [{ kind: 'ssh' as const, port: sftpPort }] : []),
@@ -309,6 +313,9 @@ export const wharfHooks = wharfSpec('wharf-hooks', 'hooks');
 
 /** Wharf with `workers = 2` (opt-in: BENCH_SERVERS=wharf,wharf-w2 BENCH_SCENARIOS=sessions,clients). */
 export const wharfW2 = wharfSpec('wharf-w2', 'off', { workers: 2 });
+
+/** Wharf without sendfile(2): every download through the JavaScript copy loop (opt-in: BENCH_SERVERS=wharf,wharf-copy). */
+export const wharfCopy = wharfSpec('wharf-copy', 'off', { copyLoop: true });
 
 /** Wharf with its limits in Redis (opt-in: BENCH_SERVERS=wharf,wharf-redis BENCH_SCENARIOS=state-logins). */
 export const wharfRedis = wharfSpec('wharf-redis', 'off', { redis: true });

@@ -4,13 +4,15 @@
  * process's pool (bufferPool.ts) and reuses each as soon as the socket has
  * taken it. A stream allocates a new 1 MiB buffer for every chunk; on a
  * busy server that churn drives the garbage collector and can halve
- * throughput.
+ * throughput. To a plain TCP socket, `copyTo` sends with sendfile(2)
+ * instead, where the native addon is built (sendfile.ts).
  */
 import { close, createReadStream, read } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { CopyHooks, ReadHandle, VfsStat } from '../types.js';
 import { lease } from './bufferPool.js';
+import { sendFile } from './sendfile.js';
 
 const CHUNK = 1024 * 1024;
 
@@ -58,6 +60,16 @@ export class LocalReadHandle implements ReadHandle {
   async copyTo(dest: Writable, hooks: CopyHooks): Promise<void> {
     const fd = this.take();
     if (fd === null) throw new Error('file already consumed');
+    try {
+      if (await sendFile(dest, fd, this.start, this.stat.size, hooks)) return;
+      await this.copyLoop(fd, dest, hooks);
+    } finally {
+      close(fd, () => undefined);
+    }
+  }
+
+  /** Reads into leased buffers and writes them out, two in flight. */
+  private async copyLoop(fd: number, dest: Writable, hooks: CopyHooks): Promise<void> {
     let cancelled = false;
     const off = hooks.onCancel(() => {
       cancelled = true;
@@ -92,7 +104,6 @@ export class LocalReadHandle implements ReadHandle {
       // After a failure a write may still refer to a buffer: those are left to the collector.
       buffers.release(clean);
       off();
-      close(fd, () => undefined);
     }
   }
 
