@@ -4,15 +4,18 @@
  * download otherwise reads each chunk into a buffer and writes it out,
  * copying every byte twice through user space.
  *
- * start(socketFd, fileFd, offset, length, budgetMs, callback) -> token
+ * start(socketFd, fileFd, offset, length, budgetMs, callback) -> [errno, sent] | token
  *   Sends up to `length` bytes of the file from `offset` to the socket.
- *   The socket is non-blocking (Node's): when it is full, a uv_poll on a
- *   dup of its descriptor waits for room. The call ends when `length`
- *   bytes are sent, when the file ends, on an error, when `budgetMs` has
- *   passed with some bytes sent (so the caller sees progress and can
- *   re-arm its timeouts), or on cancel(token). The callback then gets
- *   (errno, bytesSent): errno 0 on success, or the positive errno.
- *   It is always called asynchronously.
+ *   When the socket takes them all at once (a small file), or the file
+ *   ends, or sending fails, it returns [errno, bytesSent] at once and the
+ *   callback is never called. Otherwise (the socket is full: Node's
+ *   sockets are non-blocking) it returns a token, and a uv_poll on a dup
+ *   of the socket's descriptor waits for room. That send ends when
+ *   `length` bytes are sent, when the file ends, on an error, when
+ *   `budgetMs` has passed with some bytes sent (so the caller sees
+ *   progress and can re-arm its timeouts), or on cancel(token); the
+ *   callback then gets (errno, bytesSent), asynchronously. errno is 0 on
+ *   success, else the positive errno.
  * cancel(token) -> boolean
  *   Ends a send under way with ECANCELED (the caller is closing the socket:
  *   the dup must not keep the connection open).
@@ -40,7 +43,6 @@ typedef struct send_req {
   double sent;
   uint64_t deadline;
   int err;
-  int polling;
   int finished;
   uint32_t token;
   struct send_req *next;
@@ -93,35 +95,13 @@ static void finish(send_req *r, int err) {
 }
 
 static void on_writable(uv_poll_t *handle, int status, int events);
+static int send_now(int out, int in, off_t *offset, size_t *left, double *sent, int *err);
 
 static void pump(send_req *r) {
-  while (r->left > 0) {
-    size_t n = r->left > MAX_CALL ? MAX_CALL : r->left;
-    ssize_t k = sendfile(r->out, r->in, &r->offset, n);
-    if (k > 0) {
-      r->left -= (size_t)k;
-      r->sent += (double)k;
-      continue;
-    }
-    if (k == 0) break; /* the file ended (it shrank) */
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      uv_loop_t *loop = r->poll.loop;
-      if (r->sent > 0 && uv_now(loop) >= r->deadline) break;
-      if (!r->polling) {
-        int rc = uv_poll_start(&r->poll, UV_WRITABLE, on_writable);
-        if (rc < 0) {
-          finish(r, -rc);
-          return;
-        }
-        r->polling = 1;
-      }
-      return;
-    }
-    finish(r, errno);
-    return;
-  }
-  finish(r, 0);
+  int err;
+  int over = send_now(r->out, r->in, &r->offset, &r->left, &r->sent, &err);
+  if (!over && r->sent > 0 && uv_now(r->poll.loop) >= r->deadline) over = 1; /* let the caller see progress */
+  if (over) finish(r, err);
 }
 
 static void on_writable(uv_poll_t *handle, int status, int events) {
@@ -140,6 +120,36 @@ static napi_value throw_error(napi_env env, const char *msg) {
   return NULL;
 }
 
+/* Sends what the socket takes now. Returns 1 when the send is over (*err set), 0 when the socket is full. */
+static int send_now(int out, int in, off_t *offset, size_t *left, double *sent, int *err) {
+  *err = 0;
+  while (*left > 0) {
+    size_t n = *left > MAX_CALL ? MAX_CALL : *left;
+    ssize_t k = sendfile(out, in, offset, n);
+    if (k > 0) {
+      *left -= (size_t)k;
+      *sent += (double)k;
+      continue;
+    }
+    if (k == 0) return 1; /* the file ended (it shrank) */
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+    *err = errno;
+    return 1;
+  }
+  return 1;
+}
+
+static napi_value pair(napi_env env, int err, double sent) {
+  napi_value out, e, n;
+  napi_create_array_with_length(env, 2, &out);
+  napi_create_int32(env, err, &e);
+  napi_create_double(env, sent, &n);
+  napi_set_element(env, out, 0, e);
+  napi_set_element(env, out, 1, n);
+  return out;
+}
+
 static napi_value start(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
@@ -153,6 +163,11 @@ static napi_value start(napi_env env, napi_callback_info info) {
       napi_get_value_int64(env, argv[4], &budget) != napi_ok || napi_typeof(env, argv[5], &cbtype) != napi_ok ||
       cbtype != napi_function || out < 0 || in < 0 || offset < 0 || length < 0 || budget < 0)
     return throw_error(env, "start: bad arguments");
+  off_t off = (off_t)offset;
+  size_t left = (size_t)length;
+  double sent = 0;
+  int err;
+  if (send_now(out, in, &off, &left, &sent, &err)) return pair(env, err, sent);
   uv_loop_t *loop;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok) return throw_error(env, "start: no event loop");
   send_req *r = calloc(1, sizeof(send_req));
@@ -160,12 +175,14 @@ static napi_value start(napi_env env, napi_callback_info info) {
   r->out = dup(out);
   if (r->out < 0) {
     free(r);
-    return throw_error(env, "start: dup failed");
+    return pair(env, errno, sent);
   }
-  if (uv_poll_init(loop, &r->poll, r->out) < 0) {
+  int rc = uv_poll_init(loop, &r->poll, r->out);
+  if (rc == 0) rc = uv_poll_start(&r->poll, UV_WRITABLE, on_writable);
+  if (rc < 0) {
     close(r->out);
     free(r);
-    return throw_error(env, "start: not a pollable descriptor");
+    return pair(env, -rc, sent);
   }
   napi_value name, resource;
   napi_create_string_utf8(env, "wharf:sendfile", NAPI_AUTO_LENGTH, &name);
@@ -174,14 +191,14 @@ static napi_value start(napi_env env, napi_callback_info info) {
   napi_create_reference(env, argv[5], 1, &r->callback);
   r->env = env;
   r->in = in;
-  r->offset = (off_t)offset;
-  r->left = (size_t)length;
+  r->offset = off;
+  r->left = left;
+  r->sent = sent;
   r->deadline = uv_now(loop) + (uint64_t)budget;
   r->token = next_token++;
   if (next_token == 0) next_token = 1;
   r->next = active;
   active = r;
-  pump(r);
   napi_value token;
   napi_create_uint32(env, r->token, &token);
   return token;

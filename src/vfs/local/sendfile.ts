@@ -20,8 +20,12 @@ import { TLSSocket } from 'node:tls';
 import { getSystemErrorName } from 'node:util';
 import type { CopyHooks } from '../types.js';
 
+/** What a send ended with: 0 or the errno, and the bytes sent. */
+type Outcome = [errno: number, sent: number];
+
 interface Native {
-  start(socketFd: number, fileFd: number, offset: number, length: number, budgetMs: number, done: (errno: number, sent: number) => void): number;
+  /** The outcome at once when the send is over (a small file); else a token, and `done` is called later. */
+  start(socketFd: number, fileFd: number, offset: number, length: number, budgetMs: number, done: (errno: number, sent: number) => void): Outcome | number;
   cancel(token: number): boolean;
 }
 
@@ -69,6 +73,55 @@ function flushed(socket: Socket): Promise<void> {
   });
 }
 
+/** One download's sends, and how to stop the one under way. */
+class Sender {
+  private token = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly addon: Native,
+    private readonly socket: Socket,
+    private readonly fd: number,
+  ) {}
+
+  /** Ends the send under way at once (ECANCELED) and refuses further ones. */
+  readonly stop = (): void => {
+    this.stopped = true;
+    if (this.token) this.addon.cancel(this.token);
+  };
+
+  /** Sends bytes `start` to `end`, counting them as they leave. */
+  async run(start: number, end: number, onChunk: (n: number) => void): Promise<void> {
+    let pos = start;
+    while (pos < end) {
+      const [errno, sent] = await this.some(pos, Math.min(MAX_CALL, end - pos));
+      if (sent > 0) {
+        pos += sent;
+        onChunk(sent);
+        if (this.socket.timeout) this.socket.setTimeout(this.socket.timeout); // bytes left: not idle
+      }
+      if (errno === ECANCELED || this.stopped) throw premature();
+      if (errno !== 0) throw errnoError(errno);
+      if (sent === 0) break; // the file shrank meanwhile
+    }
+  }
+
+  /** One native send: its outcome at once, or once the event loop has finished it. */
+  private some(pos: number, length: number): Outcome | Promise<Outcome> {
+    const target = plainSocket(this.socket);
+    if (this.stopped || !target) throw premature();
+    let settle: (outcome: Outcome) => void = () => undefined;
+    const now = this.addon.start(target.fd, this.fd, pos, length, BUDGET_MS, (errno, sent) => {
+      this.token = 0;
+      settle([errno, sent]);
+    });
+    if (typeof now !== 'number') return now;
+    this.token = now;
+    // The callback comes from the event loop, after this promise exists.
+    return new Promise<Outcome>((resolve) => (settle = resolve));
+  }
+}
+
 /**
  * Sends bytes `start` to `end` of the file `fd` into `dest` and ends it,
  * as ReadHandle.copyTo does. Resolves false, having done nothing, when
@@ -78,44 +131,21 @@ export async function sendFile(dest: Writable, fd: number, start: number, end: n
   const target = native ? plainSocket(dest) : null;
   if (!native || !target) return false;
   const { socket } = target;
-  let token = 0;
-  let cancelled = false;
-  const stop = () => {
-    cancelled = true;
-    if (token) native.cancel(token);
-  };
+  const sender = new Sender(native, socket, fd);
   const off = hooks.onCancel(() => {
-    stop();
+    sender.stop();
     dest.destroy();
   });
-  socket.once('close', stop);
+  socket.once('close', sender.stop);
   try {
     if (dest instanceof ServerResponse) dest.flushHeaders();
-    await flushed(socket);
-    let pos = start;
-    while (pos < end) {
-      const now = plainSocket(socket);
-      if (cancelled || !now) throw premature();
-      const [errno, sent] = await new Promise<[number, number]>((resolve) => {
-        token = native.start(now.fd, fd, pos, Math.min(MAX_CALL, end - pos), BUDGET_MS, (e, n) => {
-          token = 0;
-          resolve([e, n]);
-        });
-      });
-      if (sent > 0) {
-        pos += sent;
-        hooks.onChunk(sent);
-        if (socket.timeout) socket.setTimeout(socket.timeout); // bytes left: not idle
-      }
-      if (errno === ECANCELED || cancelled) throw premature();
-      if (errno !== 0) throw errnoError(errno);
-      if (sent === 0) break; // the file shrank meanwhile
-    }
+    if (socket.writableLength > 0 || socket.writableCorked) await flushed(socket);
+    await sender.run(start, end, (n) => hooks.onChunk(n));
     dest.end();
     await finished(dest, { readable: false });
   } finally {
     off();
-    socket.off('close', stop);
+    socket.off('close', sender.stop);
   }
   return true;
 }
