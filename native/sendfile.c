@@ -16,6 +16,10 @@
  *   progress and can re-arm its timeouts), or on cancel(token); the
  *   callback then gets (errno, bytesSent), asynchronously. errno is 0 on
  *   success, else the positive errno.
+ * cork(socketFd, on) -> boolean
+ *   Sets TCP_CORK: while corked, the kernel sends only full segments, so a
+ *   response's head and its file leave together and every segment is
+ *   whole (nginx's tcp_nopush). Uncorking sends what is left.
  * cancel(token) -> boolean
  *   Ends a send under way with ECANCELED (the caller is closing the socket:
  *   the dup must not keep the connection open).
@@ -26,6 +30,9 @@
 #include <node_api.h>
 #include <uv.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/sendfile.h>
@@ -222,10 +229,26 @@ static napi_value cancel(napi_env env, napi_callback_info info) {
   return found;
 }
 
+static napi_value cork(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t fd = -1;
+  bool on = false;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_bool(env, argv[1], &on) != napi_ok || fd < 0)
+    return throw_error(env, "cork(socketFd, on)");
+  int value = on ? 1 : 0;
+  napi_value ok;
+  napi_get_boolean(env, setsockopt(fd, IPPROTO_TCP, TCP_CORK, &value, sizeof value) == 0, &ok);
+  return ok;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "start", NAPI_AUTO_LENGTH, start, NULL, &fn);
   napi_set_named_property(env, exports, "start", fn);
+  napi_create_function(env, "cork", NAPI_AUTO_LENGTH, cork, NULL, &fn);
+  napi_set_named_property(env, exports, "cork", fn);
   napi_create_function(env, "cancel", NAPI_AUTO_LENGTH, cancel, NULL, &fn);
   napi_set_named_property(env, exports, "cancel", fn);
   return exports;

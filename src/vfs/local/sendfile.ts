@@ -26,6 +26,7 @@ type Outcome = [errno: number, sent: number];
 interface Native {
   /** The outcome at once when the send is over (a small file); else a token, and `done` is called later. */
   start(socketFd: number, fileFd: number, offset: number, length: number, budgetMs: number, done: (errno: number, sent: number) => void): Outcome | number;
+  cork(socketFd: number, on: boolean): boolean;
   cancel(token: number): boolean;
 }
 
@@ -33,6 +34,8 @@ interface Native {
 const MAX_CALL = 64 * 1024 * 1024;
 const BUDGET_MS = 250;
 const ECANCELED = 125;
+/** Up to this size a download is one segment or so: no corking. */
+const SMALL = 64 * 1024;
 
 function load(): Native | null {
   if (process.platform !== 'linux' || process.env.WHARF_SENDFILE === '0') return null;
@@ -55,6 +58,12 @@ function plainSocket(dest: Writable): { socket: Socket; fd: number } | null {
   if (!(socket instanceof Socket) || socket instanceof TLSSocket || socket.destroyed) return null;
   const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
   return typeof fd === 'number' && fd >= 0 ? { socket, fd } : null;
+}
+
+/** Uncorks the socket if it is still open (sends its last partial segment). */
+function uncork(socket: Socket): void {
+  const target = plainSocket(socket);
+  if (target) native?.cork(target.fd, false);
 }
 
 function premature(): Error {
@@ -137,15 +146,19 @@ export async function sendFile(dest: Writable, fd: number, start: number, end: n
     dest.destroy();
   });
   socket.once('close', sender.stop);
+  // Corked, the head of a response and the file leave in whole segments (nginx's tcp_nopush).
+  const corked = end - start > SMALL && native.cork(target.fd, true);
   try {
     if (dest instanceof ServerResponse) dest.flushHeaders();
     if (socket.writableLength > 0 || socket.writableCorked) await flushed(socket);
     await sender.run(start, end, (n) => hooks.onChunk(n));
+    if (corked) uncork(socket);
     dest.end();
     await finished(dest, { readable: false });
   } finally {
     off();
     socket.off('close', sender.stop);
+    if (corked) uncork(socket);
   }
   return true;
 }
