@@ -6,7 +6,7 @@
  * cut, and the web view's keep-alive. (FTPS and HTTPS downloads keep the
  * JavaScript copy loop, which the TLS suites cover.)
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -39,8 +39,13 @@ test('the zero-copy addon is built and loaded (npm ci builds it where make and a
   assert.equal(zeroCopy, true, 'build/Release/wharf_sendfile.node is missing or does not load');
 });
 
-test('ABOR during an unthrottled RETR to a client that stopped reading: 426 then 226, the data connection closes, the next RETR is byte-exact', async (t) => {
-  const srv = await startServer();
+/**
+ * A server holding a 48 MiB big.bin, and a session in the middle of its
+ * unthrottled RETR with the reader stalled: the socket buffers fill and the
+ * server waits for room.
+ */
+async function stalledRetr(t: TestContext, server: Record<string, unknown> = {}) {
+  const srv = await startServer({ server });
   const content = bytes(48 * MiB, 5);
   await writeFile(join(srv.root, 'big.bin'), content);
   const s = await RawSession.open(srv.port);
@@ -53,7 +58,12 @@ test('ABOR during an unthrottled RETR to a client that stopped reading: 426 then
   const data = await s.passive();
   assert.equal((await s.cmd('RETR big.bin')).code, 150);
   await once(data, 'data');
-  data.pause(); // the socket buffers fill: the server waits for room
+  data.pause();
+  return { s, data, content };
+}
+
+test('ABOR during an unthrottled RETR to a client that stopped reading: 426 then 226, the data connection closes, the next RETR is byte-exact', async (t) => {
+  const { s, data, content } = await stalledRetr(t);
   s.write('ABOR\r\n');
   assert.equal((await s.read())?.code, 426);
   assert.equal((await s.read())?.code, 226);
@@ -66,19 +76,7 @@ test('ABOR during an unthrottled RETR to a client that stopped reading: 426 then
 });
 
 test('a client that stops reading during RETR is cut after data_timeout (426) and its data connection closed', async (t) => {
-  const srv = await startServer({ server: { data_timeout: 1 } });
-  await writeFile(join(srv.root, 'big.bin'), bytes(48 * MiB, 6));
-  const s = await RawSession.open(srv.port);
-  t.after(async () => {
-    s.close();
-    await srv.close();
-  });
-  await s.login();
-  await s.cmd('TYPE I');
-  const data = await s.passive();
-  assert.equal((await s.cmd('RETR big.bin')).code, 150);
-  await once(data, 'data');
-  data.pause();
+  const { s, data } = await stalledRetr(t, { data_timeout: 1 });
   const r = await s.read(10_000);
   assert.equal(r?.code, 426, r?.raw);
   assert.match(r?.raw ?? '', /timed out/);
