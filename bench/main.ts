@@ -152,7 +152,7 @@ async function checkDisk(opts: Options): Promise<void> {
   const s = await statfs(opts.tmpBase);
   const free = s.bavail * s.bsize;
   // The S3 store keeps a copy of the big file and, during a STOR, its parts and the object.
-  const s3 = opts.servers.some((name) => ['wharf-s3', 'rclone', 's3-sdk'].includes(name));
+  const s3 = opts.servers.some((name) => ['wharf-s3', 'rclone-s3', 'rclone', 's3-sdk'].includes(name));
   const need = opts.bigBytes * (s3 ? 6 : 3) + opts.clientBytes + (1 << 30);
   if (free < need)
     throw new Error(`${opts.tmpBase} has ${(free / 2 ** 30).toFixed(1)} GiB free; the benchmark needs ${(need / 2 ** 30).toFixed(1)} GiB (set BENCH_TMP or BENCH_BIG_MIB)`);

@@ -228,6 +228,8 @@ export async function joinCpuGroup(dir: string, pid: number): Promise<void> {
 export interface MeasuredServer {
   pid: number;
   cgroup?: string;
+  /** The other processes of a server made of several (rclone-s3), counted with it where there is no cgroup. */
+  companions?: number[];
 }
 
 /** Total and user CPU seconds of a server: from its cgroup if any (user unknown there: = total), else /proc. */
@@ -236,5 +238,6 @@ export async function serverCpu(server: MeasuredServer, tree: boolean): Promise<
     const total = await groupCpuSeconds(server.cgroup);
     return { total, user: total };
   }
-  return cpuSplit(server.pid, tree);
+  const parts = await Promise.all([server.pid, ...(server.companions ?? [])].map((pid) => cpuSplit(pid, tree)));
+  return { total: parts.reduce((sum, p) => sum + p.total, 0), user: parts.reduce((sum, p) => sum + p.user, 0) };
 }

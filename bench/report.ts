@@ -4,7 +4,7 @@
  * peer, the issue's targets checked against the same run, and the errors.
  */
 import type { MetricDef } from './scenarios/common.js';
-import { targetLines } from './targets.js';
+import { ceilingShare, targetLines } from './targets.js';
 
 /** One measurement (a scenario or ceiling, on one server, in one repetition). */
 export interface RawRecord {
@@ -113,16 +113,50 @@ interface Group {
   heading: (text: string) => string;
 }
 
-/** FTP (and FTPS) first, then SFTP, HTTP and S3; a group without scenarios or servers is left out. */
+/** The headings' names of the protocols other than FTP. */
+const PROTOCOL_NAMES: Record<string, string> = { sftp: 'SFTP', http: 'HTTP', s3: 'S3 over FTP', 's3-sftp': 'S3 over SFTP', 's3-http': 'S3 over HTTP' };
+
+/** The direct-SDK ceiling of the S3 groups. */
+const S3_CEILING = 's3-sdk';
+
+/** FTP (and FTPS) first, then SFTP, HTTP, and S3 over FTP, SFTP and HTTP; a group without scenarios or servers is left out. */
 function groups(run: RawRun): Group[] {
   const out: Group[] = [];
-  for (const protocol of ['ftp', 'sftp', 'http', 's3']) {
+  for (const protocol of ['ftp', 'sftp', 'http', 's3', 's3-sftp', 's3-http']) {
     const scenarios = run.scenarios.filter((s) => (s.protocol ?? 'ftp') === protocol);
     const servers = run.servers.filter((s) => (s.protocols ?? ['ftp']).includes(protocol)).map((s) => s.name);
     if (scenarios.length === 0 || servers.length === 0) continue;
-    const wharf = protocol === 's3' ? 'wharf-s3' : 'wharf';
-    out.push({ protocol, wharf, servers, scenarios, heading: (text) => (protocol === 'ftp' ? text : `${protocol.toUpperCase()}: ${text}`) });
+    const wharf = protocol.startsWith('s3') ? 'wharf-s3' : 'wharf';
+    const name = PROTOCOL_NAMES[protocol] ?? protocol.toUpperCase();
+    out.push({ protocol, wharf, servers, scenarios, heading: (text) => (protocol === 'ftp' ? text : `${name}: ${text}`) });
   }
+  return out;
+}
+
+/**
+ * The S3 front-ends' share of the direct-SDK ceiling: per metric the SDK
+ * also has, each front-end against it, turned so that 1× is the ceiling
+ * and higher is better (see {@link ceilingShare}).
+ */
+function ceilingTable(r: Results, heading: (text: string) => string, scenarios: RawRun['scenarios'], fronts: string[]): string[] {
+  const out = [`## ${heading(`share of the direct-SDK ceiling (medians)`)}`, ''];
+  out.push(
+    `Each front-end against the same work done with the AWS SDK (\`${S3_CEILING}\`): front-end ÷ SDK for ↑ metrics, SDK ÷ front-end for ↓ ones (time, the S3 server's CPU), so 1× is the ceiling and higher is better on every row.`,
+    '',
+  );
+  out.push(`| scenario | metric | ${fronts.join(' | ')} |`, `|---|---|${fronts.map(() => '---:|').join('')}`);
+  for (const s of scenarios) {
+    for (const m of s.metrics.filter((x) => !RATIO_SKIP.has(x.key))) {
+      const c = r.median(S3_CEILING, s.id, m.key);
+      if (!Number.isFinite(c)) continue;
+      const cells = fronts.map((f) => {
+        const q = ceilingShare(r.median(f, s.id, m.key), c, m.better);
+        return Number.isFinite(q) ? `${q < 0.1 ? q.toPrecision(2) : fmt(q, 2)}×` : 'n/a';
+      });
+      out.push(`| ${s.title} | ${m.label} (${m.unit}) | ${cells.join(' | ')} |`);
+    }
+  }
+  out.push('');
   return out;
 }
 
@@ -244,11 +278,14 @@ export function renderReport(run: RawRun): string {
       out.push('');
     }
 
-    if (g.protocol === 's3')
+    if (g.protocol.startsWith('s3') && cols.includes(S3_CEILING)) {
       out.push(
-        "`s3-sdk` is no FTP server: the same work done with the AWS SDK straight against the store, the ceiling of any front-end (Wharf ÷ s3-sdk is the share of it Wharf reaches). The S3 server runs on the load generator's core.",
+        "`s3-sdk` is no front-end: the same work done with the AWS SDK straight against the store, the ceiling of any front-end (Wharf ÷ s3-sdk is the share of it Wharf reaches). The S3 server runs on the load generator's core.",
         '',
       );
+      const fronts = cols.filter((x) => x !== S3_CEILING && !variantOf.has(x));
+      if (fronts.length > 0) out.push(...ceilingTable(r, heading, scenarios, fronts));
+    }
     if (variantCols.length > 0 && cols.includes(wharf)) out.push(...variantTable(r, heading, scenarios, variantCols));
 
     out.push(`## ${heading('Load generator CPU (% of its core, median)')}`, '', 'The client must not be the bottleneck: near 100% a figure is client-bound (‡ above).', '');

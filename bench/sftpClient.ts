@@ -148,3 +148,65 @@ export function sftpLogin(target: SftpTarget, timeoutMs: number): Promise<number
     });
   });
 }
+
+/** A logged-in SFTP session of the ssh2 client, for work measured without its login (a listing, many small uploads). */
+export interface SftpSession {
+  /** The names in a directory (ssh2's readdir: opendir, READDIR until EOF, close). */
+  list(dir: string): Promise<string[]>;
+  /** Creates (or truncates) `file` holding `body`: OPEN, one WRITE, CLOSE. */
+  put(file: string, body: Buffer): Promise<void>;
+  /** Ends the connection and waits for it to close. */
+  close(): Promise<void>;
+}
+
+/** Logs in with the ssh2 client (as {@link sftpLogin}) and opens the `sftp` subsystem; rejects after `timeoutMs`. */
+export function openSftpSession(target: SftpTarget, timeoutMs: number): Promise<SftpSession> {
+  let key = keys.get(target.key);
+  if (!key) {
+    key = readFileSync(target.key);
+    keys.set(target.key, key);
+  }
+  return new Promise((resolve, reject) => {
+    const client = new ssh2.Client();
+    const closed = new Promise<void>((r) => client.once('close', () => r()));
+    const timer = setTimeout(() => {
+      client.destroy();
+      reject(new Error(`SFTP session not open within ${timeoutMs} ms`));
+    }, timeoutMs);
+    client.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    client.once('ready', () => {
+      client.sftp((err, sftp) => {
+        clearTimeout(timer);
+        if (err) {
+          client.end();
+          return reject(err);
+        }
+        const call = <T>(fn: (cb: (err: Error | undefined | null, value: T) => void) => void) => new Promise<T>((ok, fail) => fn((e, v) => (e ? fail(e) : ok(v))));
+        resolve({
+          list: async (dir) => (await call<{ filename: string }[]>((cb) => sftp.readdir(dir, cb))).map((e) => e.filename),
+          put: async (file, body) => {
+            const handle = await call<Buffer>((cb) => sftp.open(file, 'w', cb));
+            await call<void>((cb) => sftp.write(handle, body, 0, body.length, 0, (e) => cb(e, undefined)));
+            await call<void>((cb) => sftp.close(handle, (e) => cb(e, undefined)));
+          },
+          close: async () => {
+            client.end();
+            await closed;
+          },
+        });
+      });
+    });
+    client.connect({
+      host: target.host,
+      port: target.port,
+      username: target.user,
+      privateKey: key,
+      readyTimeout: timeoutMs,
+      hostVerifier: () => true,
+      algorithms: { kex: [ALGORITHMS.kex], cipher: [ALGORITHMS.cipher], serverHostKey: [ALGORITHMS.hostKey] },
+    });
+  });
+}

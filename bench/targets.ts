@@ -1,7 +1,7 @@
 /**
- * The targets of the performance issues (FTP, SFTP, the web view, S3), checked
- * against the medians of the same run: one line each, saying met / missed /
- * not measured, with the numbers compared.
+ * The targets of the performance issues (FTP, SFTP, the web view, S3 over
+ * FTP, SFTP and HTTP), checked against the medians of the same run: one
+ * line each, saying met / missed / not measured, with the numbers compared.
  */
 import type { RawRun, Results } from './report.js';
 
@@ -18,6 +18,16 @@ function verdict(ok: boolean | null): string {
 function cmp(a: number, op: '>=' | '<=', b: number): boolean | null {
   if (!Number.isFinite(a) || !Number.isFinite(b)) return null;
   return op === '>=' ? a >= b : a <= b;
+}
+
+/**
+ * A front-end's share of a ceiling on one metric, turned so that higher is
+ * better: `value ÷ ceiling` when higher is better (throughput), `ceiling ÷
+ * value` when lower is (time, CPU). NaN when either is missing or zero.
+ */
+export function ceilingShare(value: number, ceiling: number, better: 'higher' | 'lower'): number {
+  if (!Number.isFinite(value) || !Number.isFinite(ceiling) || value <= 0 || ceiling <= 0) return NaN;
+  return better === 'higher' ? value / ceiling : ceiling / value;
 }
 
 function all(checks: (boolean | null)[]): boolean | null {
@@ -149,11 +159,30 @@ export function targetLines(r: Results, run: RawRun): string[] {
     ];
     for (const [id, key, what, higher] of s3) {
       // As ratios to the ceiling (time: ceiling ÷ front-end), so that higher is better for both.
-      const ratio = (server: string) => (higher ? m(server, id, key) / m('s3-sdk', id, key) : m('s3-sdk', id, key) / m(server, id, key));
+      const ratio = (server: string) => ceilingShare(m(server, id, key), m('s3-sdk', id, key), higher ? 'higher' : 'lower');
       const w = ratio('wharf-s3');
       const rc = ratio('rclone');
       add(cmp(w, '>=', rc), `S3 ${what}, share of the ceiling ≥ rclone's: ${f(w, 2)}× vs ${f(rc, 2)}×`);
     }
+  }
+  lines.push(...s3FrontLines(r, run));
+  return lines;
+}
+
+/** The S3 issue through SFTP and HTTP: each share of the direct-SDK ceiling at or above rclone's (`rclone-s3`). */
+function s3FrontLines(r: Results, run: RawRun): string[] {
+  const lines: string[] = [];
+  const rows: [string, string, string, 'higher' | 'lower'][] = [];
+  for (const s of run.scenarios) {
+    const metric = s.metrics[0];
+    if ((s.protocol === 's3-sftp' || s.protocol === 's3-http') && metric) rows.push([s.id, metric.key, s.title.replace(/ \(.*\)$/, ''), metric.better]);
+  }
+  for (const [id, key, what, better] of rows) {
+    const m = (server: string) => r.median(server, id, key);
+    const w = ceilingShare(m('wharf-s3'), m('s3-sdk'), better);
+    const rc = ceilingShare(m('rclone-s3'), m('s3-sdk'), better);
+    const vs = ceilingShare(m('wharf-s3'), m('rclone-s3'), better);
+    lines.push(`- ${verdict(cmp(w, '>=', rc))}: ${what}, share of the ceiling ≥ rclone's: ${f(w, 2)}× vs ${f(rc, 2)}× (Wharf vs rclone ${f(vs, 2)}×, higher is better)`);
   }
   return lines;
 }

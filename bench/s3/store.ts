@@ -8,6 +8,8 @@
  * same bucket and the same objects:
  *
  * - `pub/big.bin`: the dataset's big file;
+ * - `pub/client.bin`: the dataset's client file (BENCH_CLIENT_MIB), which
+ *   the SFTP download scenarios fetch to disk once to check sizes;
  * - `pub/listN/obj-NNNNNN.dat`: N objects of 4 bytes (BENCH_S3_LIST);
  * - `pub/incoming/`: where uploads go (removed after each scenario).
  *
@@ -48,6 +50,8 @@ export interface S3Store {
   client: S3Client;
   /** Names inside the prefix. */
   big: string;
+  /** The client file (fetched to disk by the SFTP download scenarios' check). */
+  clientFile: string;
   listDir: (n: number) => string;
   incoming: string;
   stop(): Promise<void>;
@@ -136,6 +140,7 @@ async function start(base: string, bigFile: string): Promise<S3Store> {
   await mkdir(bucketDir, { recursive: true });
   const listDir = (n: number) => `list${n}`;
   await putFileObject(bucketDir, `${prefix}/${NAMES.big}`, bigFile);
+  await putFileObject(bucketDir, `${prefix}/${NAMES.client}`, path.join(path.dirname(bigFile), NAMES.client));
   await putManyObjects(bucketDir, dir, `${prefix}/${listDir(opts.s3ListSize)}`, opts.s3ListSize);
   await mkdir(path.join(bucketDir, prefix, NAMES.incoming), { recursive: true });
   await writeFile(path.join(bucketDir, prefix, NAMES.incoming, OBJECT), '');
@@ -175,6 +180,7 @@ async function start(base: string, bigFile: string): Promise<S3Store> {
     pid: child.pid as number,
     client,
     big: NAMES.big,
+    clientFile: NAMES.client,
     listDir,
     incoming: NAMES.incoming,
     async stop() {

@@ -68,13 +68,18 @@ export interface Measured<T> {
 /**
  * Runs `fn` and measures wall time, server CPU, load generator CPU, and the
  * "noise": CPU time (user + system) that other processes (other people's
- * tests on a shared machine) spent on the server's core meanwhile. The
+ * tests on a shared machine) spent on the server's core meanwhile (for the
+ * direct-SDK ceiling, on the S3 store's core, less the store's CPU and,
+ * when it shares that core, the load generator's). The
  * server's CPU is read again after its `settle()` (if any) and `settleMs`,
  * so work it finishes after `fn` is counted; the wall time is `fn`'s.
  */
 export async function measure<T>(ctx: Ctx, fn: () => Promise<T>, settleMs = 0): Promise<Measured<T>> {
   const tree = ctx.spec.forks;
-  const core = Number(ctx.opts.serverCpu.split(/[,-]/)[0] ?? 0);
+  // The direct-SDK ceiling has no server: its work is the store's and this process's, so its noise is read on the store's core.
+  const direct = ctx.server.direct === true;
+  const core = firstCore(direct ? ctx.opts.s3Cpu : ctx.opts.serverCpu);
+  const selfOnCore = direct && core === firstCore(ctx.opts.clientCpu);
   const [s0, k0] = await Promise.all([serverCpu(ctx.server, tree), coreBusySeconds(core)]);
   const c0 = selfCpuSeconds();
   const t0 = performance.now();
@@ -88,9 +93,14 @@ export async function measure<T>(ctx: Ctx, fn: () => Promise<T>, settleMs = 0): 
   if (settleMs > 0) await sleep(settleMs);
   const settled = (performance.now() - t1) / 1000;
   const [s1, k1] = await Promise.all([serverCpu(ctx.server, tree), coreBusySeconds(core)]);
-  const noisePct = noise(k1 - k0 - (s1.total - s0.total), wall + settled);
+  const noisePct = noise(k1 - k0 - (s1.total - s0.total) - (selfOnCore ? c1 - c0 : 0), wall + settled);
   ctx.noise(noisePct);
   return { result, wall, serverCpu: s1.total - s0.total, clientCpu: c1 - c0, clientPct: wall > 0 ? ((c1 - c0) / wall) * 100 : 0, noisePct };
+}
+
+/** The first core of a taskset CPU list ("0", "0,1", "2-3"). */
+function firstCore(list: string): number {
+  return Number(list.split(/[,-]/)[0] ?? 0);
 }
 
 /** After a warm-up: lets the server finish work it deferred (queued hooks) before a measurement starts. */

@@ -47,14 +47,14 @@ import {
 const httpApplies = (spec: ServerSpec) => (spec.protocols ?? []).includes('http');
 
 /** Where the scenario's clients connect. */
-function target(ctx: Ctx): { host: string; port: number } {
+export function target(ctx: Ctx): { host: string; port: number } {
   const { httpPort, host } = ctx.server;
   if (httpPort === undefined) throw new Error(`${ctx.spec.name} does not serve HTTP in this run`);
   return { host, port: httpPort };
 }
 
 /** Throws unless `r` is a complete 200 answer of `size` bytes with a Content-Length. */
-function checkFile(r: HttpResult, size: number, what: string): void {
+export function checkFile(r: HttpResult, size: number, what: string): void {
   if (r.status !== 200) throw new Error(`${what}: HTTP ${r.status}`);
   if (r.bytes !== size || r.contentLength !== size) throw new Error(`${what}: ${r.bytes} bytes received, Content-Length ${r.contentLength}, of ${size}`);
 }
@@ -68,7 +68,7 @@ async function measureWithClients<T>(ctx: Ctx, fn: () => Promise<T>): Promise<Me
 }
 
 /** `curl -o /dev/null URL` pinned to the client core, in the client cgroup; resolves with what it says it got. */
-async function curlGet(url: string, cpu: string, timeoutMs: number): Promise<HttpResult> {
+export async function curlGet(url: string, cpu: string, timeoutMs: number): Promise<HttpResult> {
   const group = await clientCpuGroup();
   const curl = ['taskset', '-c', cpu, 'curl', '-sS', '-o', '/dev/null', '--max-time', String(Math.ceil(timeoutMs / 1000)), '-w', '%{http_code} %{size_download}', url];
   const argv = group ? ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', group, ...curl] : curl;
@@ -158,10 +158,14 @@ function countLabel(n: number): string {
   return n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : String(n);
 }
 
-/** Links to the directory's entries in a page (each entry has one `href="entry-...`, on both servers). */
-function linkedEntries(page: Buffer): number {
+/**
+ * Links to the directory's entries in a page: each entry has one
+ * `href="PREFIX...` (`entry-` in the dataset, `obj-` in the S3 store), on
+ * every server (Wharf, nginx, rclone link entries by their bare names).
+ */
+export function linkedEntries(page: Buffer, prefix = 'entry-'): number {
   let count = 0;
-  const needle = Buffer.from('href="entry-');
+  const needle = Buffer.from(`href="${prefix}`);
   for (let i = page.indexOf(needle); i >= 0; i = page.indexOf(needle, i + needle.length)) count++;
   return count;
 }
@@ -184,51 +188,77 @@ export function httpDirPage(opts: Options): Scenario {
     ],
     applies: httpApplies,
     async run(ctx: Ctx): Promise<Metrics> {
-      const t = target(ctx);
       const path = `/${NAMES.listDir(n)}/`;
-      const timeoutMs = ctx.opts.transferTimeoutMs;
-      let conn = await HttpConnection.connect(t.host, t.port);
-      let reconnects = 0;
-      try {
-        // Warm-up, kept and checked: every entry linked.
-        const page = await conn.get(path, { timeoutMs, keep: true });
-        if (page.status !== 200) throw new Error(`GET ${path}: HTTP ${page.status}`);
-        const links = linkedEntries(page.body ?? Buffer.alloc(0));
-        if (links < n) throw new Error(`GET ${path}: ${links} entries linked of ${n}`);
-        await quiesce(ctx);
-        const deadline = performance.now() + ctx.opts.budgetSeconds * 1000;
-        const times: number[] = [];
-        let bytes = 0;
-        const m = await measure(ctx, async () => {
-          for (let i = 0; i < ctx.opts.httpDirRequests && performance.now() < deadline; i++) {
-            if (!conn.usable) {
-              conn.close();
-              conn = await HttpConnection.connect(t.host, t.port);
-              reconnects++;
-            }
-            const r = await conn.get(path, { timeoutMs });
-            if (r.status !== 200) throw new Error(`GET ${path}: HTTP ${r.status}`);
-            times.push(r.seconds * 1000);
-            bytes += r.bytes;
-          }
-        });
-        const pages = times.length;
-        if (reconnects > 0) ctx.note(`the server closed the kept-alive connection ${reconnects} times in ${pages} pages`);
-        const out: Metrics = {
-          msPerPage: (m.wall * 1000) / pages,
-          p99Ms: percentile(times, 99),
-          cpuMsPerPage: (m.serverCpu * 1000) / pages,
-          pageKiB: bytes / pages / 1024,
-          pages,
-          clientCpu: m.clientPct,
-        };
-        if (reconnects > 0) out.reconnects = reconnects;
-        return out;
-      } finally {
-        conn.close();
-      }
+      const loop = await pageLoop(ctx, target(ctx), path, n, 'entry-', (fn) => measure(ctx, fn));
+      const { measured: m, times, bytes, reconnects } = loop;
+      const pages = times.length;
+      const out: Metrics = {
+        msPerPage: (m.wall * 1000) / pages,
+        p99Ms: percentile(times, 99),
+        cpuMsPerPage: (m.serverCpu * 1000) / pages,
+        pageKiB: bytes / pages / 1024,
+        pages,
+        clientCpu: m.clientPct,
+      };
+      if (reconnects > 0) out.reconnects = reconnects;
+      return out;
     },
   };
+}
+
+/** What {@link pageLoop} saw: the measurement, each page's time (ms), the bytes of the pages, and reconnections. */
+export interface PageLoop<R> {
+  measured: R;
+  times: number[];
+  bytes: number;
+  reconnects: number;
+}
+
+/**
+ * GETs the directory page `path` on one kept-alive connection: once, kept
+ * and checked to link `n` entries named `prefix...` (not measured), then
+ * over and over inside `measured` (up to BENCH_HTTP_DIR_REQUESTS pages
+ * within BENCH_BUDGET_S), connecting again if the server closed.
+ */
+export async function pageLoop<R>(
+  ctx: Ctx,
+  t: { host: string; port: number },
+  path: string,
+  n: number,
+  prefix: string,
+  measured: (fn: () => Promise<void>) => Promise<R>,
+): Promise<PageLoop<R>> {
+  const timeoutMs = ctx.opts.transferTimeoutMs;
+  let conn = await HttpConnection.connect(t.host, t.port);
+  let reconnects = 0;
+  try {
+    // Warm-up, kept and checked: every entry linked.
+    const page = await conn.get(path, { timeoutMs, keep: true });
+    if (page.status !== 200) throw new Error(`GET ${path}: HTTP ${page.status}`);
+    const links = linkedEntries(page.body ?? Buffer.alloc(0), prefix);
+    if (links < n) throw new Error(`GET ${path}: ${links} entries linked of ${n}`);
+    await quiesce(ctx);
+    const deadline = performance.now() + ctx.opts.budgetSeconds * 1000;
+    const times: number[] = [];
+    let bytes = 0;
+    const m = await measured(async () => {
+      for (let i = 0; i < ctx.opts.httpDirRequests && performance.now() < deadline; i++) {
+        if (!conn.usable) {
+          conn.close();
+          conn = await HttpConnection.connect(t.host, t.port);
+          reconnects++;
+        }
+        const r = await conn.get(path, { timeoutMs });
+        if (r.status !== 200) throw new Error(`GET ${path}: HTTP ${r.status}`);
+        times.push(r.seconds * 1000);
+        bytes += r.bytes;
+      }
+    });
+    if (reconnects > 0) ctx.note(`the server closed the kept-alive connection ${reconnects} times in ${times.length} pages`);
+    return { measured: m, times, bytes, reconnects };
+  } finally {
+    conn.close();
+  }
 }
 
 /** The HTTP scenarios, in the order they run. */

@@ -2,7 +2,8 @@
  * The scenarios, in the order they run against each server (the memory of
  * idle sessions first, on a freshly started server; then the SFTP ones and
  * the HTTP ones, run only on servers that serve those; last the S3 ones,
- * run only on the S3 front-ends and the direct-SDK ceiling).
+ * over FTP, SFTP and HTTP, run only on the S3 front-ends of each and the
+ * direct-SDK ceiling).
  */
 import type { Options } from '../options.js';
 import type { Scenario } from './common.js';
@@ -10,6 +11,7 @@ import { listing } from './listing.js';
 import { idleSessions, sessionRate } from './sessions.js';
 import { httpScenarios } from './http.js';
 import { s3Scenarios } from './s3.js';
+import { s3FrontScenarios } from './s3Fronts.js';
 import { sftpScenarios } from './sftp.js';
 import { manyClients, retrBig, smallFiles, storBig } from './transfer.js';
 import { stateLogins } from './state.js';
@@ -22,6 +24,6 @@ export function allScenarios(opts: Options): Scenario[] {
   list.push(...sftpScenarios(opts));
   list.push(...httpScenarios(opts));
   list.push(stateLogins(opts));
-  list.push(...s3Scenarios(opts));
+  list.push(...s3Scenarios(opts), ...s3FrontScenarios(opts));
   return list;
 }

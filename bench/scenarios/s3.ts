@@ -29,20 +29,29 @@ import { download, upload } from '../ftp/data.js';
 import type { Options } from '../options.js';
 import { cpuSeconds } from '../proc.js';
 import { s3Store, type S3Store } from '../s3/store.js';
-import { CLIENT_CPU, GiB, MB, measure, openSession, sizeLabel, type Ctx, type MetricDef, type Scenario } from './common.js';
+import { clientChildSeconds } from '../sftpClient.js';
+import { CLIENT_CPU, GiB, MB, measure, openSession, sizeLabel, type Ctx, type Measured, type MetricDef, type Scenario } from './common.js';
 
-function store(ctx: Ctx): Promise<S3Store> {
+/** The run's S3 store. */
+export function store(ctx: Ctx): Promise<S3Store> {
   return s3Store(path.dirname(ctx.dataset.root), path.join(ctx.dataset.root, NAMES.big));
 }
 
-/** Runs `fn` measured, and reads the store's CPU around it. */
-async function measureWithStore<T>(ctx: Ctx, s: S3Store, fn: () => Promise<T>) {
+/**
+ * Runs `fn` measured, and reads the store's CPU around it; with `clients`,
+ * the CPU of the client processes (OpenSSH `sftp`, curl) is added to the
+ * load generator's.
+ */
+export async function measureWithStore<T>(ctx: Ctx, s: S3Store, fn: () => Promise<T>, clients = false): Promise<Measured<T> & { storeCpu: number }> {
   const before = await cpuSeconds(s.pid, false);
+  const c0 = clients ? await clientChildSeconds() : 0;
   const m = await measure(ctx, fn);
-  return { ...m, storeCpu: (await cpuSeconds(s.pid, false)) - before };
+  const clientCpu = m.clientCpu + (clients ? (await clientChildSeconds()) - c0 : 0);
+  return { ...m, clientCpu, clientPct: m.wall > 0 ? (clientCpu / m.wall) * 100 : 0, storeCpu: (await cpuSeconds(s.pid, false)) - before };
 }
 
-const THROUGHPUT: MetricDef[] = [
+/** Throughput metrics of an S3 transfer: the front-end's CPU and the store's per GiB. */
+export const THROUGHPUT: MetricDef[] = [
   { key: 'mbps', label: 'throughput', unit: 'MB/s', better: 'higher', digits: 0 },
   { key: 'cpuPerGiB', label: 'front-end CPU', unit: 's/GiB', better: 'lower', digits: 2 },
   { key: 'storeCpuPerGiB', label: 'S3 server CPU', unit: 's/GiB', better: 'lower', digits: 2 },
@@ -56,8 +65,27 @@ async function drain(body: AsyncIterable<Uint8Array> | undefined): Promise<numbe
   return n;
 }
 
+/** GetObject of `key`, read to its end: the bytes received. */
+export async function sdkGet(s: S3Store, key: string): Promise<number> {
+  const out = await s.client.send(new GetObjectCommand({ Bucket: s.bucket, Key: key }));
+  return drain(out.Body as AsyncIterable<Uint8Array> | undefined);
+}
+
+/** ListObjectsV2 of `prefix` (ending in `/`) with the `/` delimiter, page after page: the keys listed. */
+export async function sdkList(s: S3Store, prefix: string): Promise<number> {
+  let token: string | undefined;
+  let keys = 0;
+  for (let pages = 0; pages < 100_000; pages++) {
+    const page = await s.client.send(new ListObjectsV2Command({ Bucket: s.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }));
+    keys += page.KeyCount ?? 0;
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    if (!token) break;
+  }
+  return keys;
+}
+
 /** A multipart upload of `total` bytes in parts of `partBytes` (one preallocated buffer), 4 in flight. */
-async function sdkMultipart(s: S3Store, key: string, total: number, partBytes: number): Promise<void> {
+export async function sdkMultipart(s: S3Store, key: string, total: number, partBytes: number): Promise<void> {
   const { UploadId } = await s.client.send(new CreateMultipartUploadCommand({ Bucket: s.bucket, Key: key }));
   const part = Buffer.alloc(Math.min(partBytes, total), 0x5a);
   const count = Math.ceil(total / partBytes);
@@ -76,7 +104,13 @@ async function sdkMultipart(s: S3Store, key: string, total: number, partBytes: n
   await s.client.send(new CompleteMultipartUploadCommand({ Bucket: s.bucket, Key: key, UploadId, MultipartUpload: { Parts } }));
 }
 
-function remove(s: S3Store, key: string): Promise<unknown> {
+/** One PutObject of a small body. */
+export function sdkPut(s: S3Store, key: string, body: Buffer): Promise<unknown> {
+  return s.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: key, Body: body, ContentLength: body.length }));
+}
+
+/** Deletes an object (a missing one is no error). */
+export function remove(s: S3Store, key: string): Promise<unknown> {
   return s.client.send(new DeleteObjectCommand({ Bucket: s.bucket, Key: key })).catch(() => undefined);
 }
 
@@ -97,8 +131,7 @@ export function s3RetrBig(opts: Options): Scenario {
         const m = await measureWithStore(ctx, s, async () => {
           const t0 = performance.now();
           if (c) return download(c, `RETR ${s.big}`, false, ctx.opts.transferTimeoutMs);
-          const out = await s.client.send(new GetObjectCommand({ Bucket: s.bucket, Key: `${s.prefix}/${s.big}` }));
-          const bytes = await drain(out.Body as AsyncIterable<Uint8Array> | undefined);
+          const bytes = await sdkGet(s, `${s.prefix}/${s.big}`);
           return { bytes, seconds: (performance.now() - t0) / 1000 };
         });
         const { bytes, seconds } = m.result;
@@ -167,15 +200,7 @@ export function s3List(opts: Options): Scenario {
         if (c) await c.expect(`CWD ${s.listDir(n)}`, 2);
         const m = await measureWithStore(ctx, s, async () => {
           if (c) return (await download(c, 'LIST', true, ctx.opts.transferTimeoutMs)).lines;
-          let token: string | undefined;
-          let keys = 0;
-          for (let pages = 0; pages < 100_000; pages++) {
-            const page = await s.client.send(new ListObjectsV2Command({ Bucket: s.bucket, Prefix: `${s.prefix}/${s.listDir(n)}/`, Delimiter: '/', ContinuationToken: token }));
-            keys += page.KeyCount ?? 0;
-            token = page.IsTruncated ? page.NextContinuationToken : undefined;
-            if (!token) break;
-          }
-          return keys;
+          return sdkList(s, `${s.prefix}/${s.listDir(n)}/`);
         });
         if (m.result < n) throw new Error(`LIST returned ${m.result} entries for ${n} objects`);
         return { seconds: m.wall, ...(direct ? {} : { cpuMs: m.serverCpu * 1000 }), storeCpuMs: m.storeCpu * 1000, clientCpu: m.clientPct };
@@ -211,7 +236,7 @@ export function s3SmallUploads(opts: Options): Scenario {
         const m = await measureWithStore(ctx, s, async () => {
           for (let i = 0; i < count; i++) {
             if (c) await upload(c, `STOR ${s.incoming}/${key(i)}`, body.length, 30_000);
-            else await s.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: `${s.prefix}/${s.incoming}/${key(i)}`, Body: body, ContentLength: body.length }));
+            else await sdkPut(s, `${s.prefix}/${s.incoming}/${key(i)}`, body);
           }
         });
         return {

@@ -47,7 +47,7 @@ import {
 const sftpApplies = (spec: ServerSpec) => (spec.protocols ?? []).includes('sftp');
 
 /** Where the scenario's clients log in. */
-function target(ctx: Ctx): SftpTarget {
+export function target(ctx: Ctx): SftpTarget {
   const { sftpPort, sftpUser, host } = ctx.server;
   const ssh = ctx.dataset.ssh;
   if (sftpPort === undefined || sftpUser === undefined || !ssh) throw new Error(`${ctx.spec.name} does not serve SFTP in this run (no SSH keys?)`);
@@ -63,7 +63,7 @@ async function measureWithClients<T>(ctx: Ctx, fn: () => Promise<T>, settleMs = 
 }
 
 /** Downloads the client file to a local file and checks its size (a short download would flatter a server). */
-async function checkDownload(ctx: Ctx, t: SftpTarget): Promise<void> {
+export async function checkDownload(ctx: Ctx, t: SftpTarget): Promise<void> {
   const local = path.join(ctx.dataset.base, `check-${ctx.spec.name}-${process.pid}.bin`);
   try {
     await runSftp(t, [`get ${NAMES.client} ${local}`], ctx.opts.clientCpu, ctx.opts.transferTimeoutMs);

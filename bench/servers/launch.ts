@@ -194,3 +194,49 @@ export async function startProcess(command: string, args: string[], opts: SpawnO
   const ssh = probes.find((p) => p.kind === 'ssh');
   return { pid: child.pid as number, host: '127.0.0.1', port: opts.port, ...(ssh ? { sftpPort: ssh.port } : {}), ...(cgroup ? { cgroup } : {}), stop: () => stop() };
 }
+
+/** One process of a server made of several (see {@link startGroup}). */
+export interface GroupMember {
+  command: string;
+  args: string[];
+  logFile: string;
+  /** What tells that this process is ready. */
+  probe: Probe;
+}
+
+/**
+ * Starts a server made of several processes (rclone-s3: `rclone serve
+ * sftp` and `rclone serve http`): each pinned to `cpu` in a process group
+ * of its own, all in one cpuacct cgroup, so the server's CPU is theirs
+ * together; each is waited for by its probe. The first is the server's pid
+ * and `port`, the others its companions; an `ssh` probe sets `sftpPort`,
+ * an `http` one `httpPort`.
+ */
+export async function startGroup(members: GroupMember[], opts: { cpu: string; env?: NodeJS.ProcessEnv; cwd?: string }): Promise<RunningServer> {
+  const first = members[0];
+  if (!first) throw new Error('startGroup: no process to start');
+  const cgroup = await createCpuGroup(`wharf-bench-${process.pid}-${first.probe.port}`);
+  const children = members.map((m) => spawnPinned(m.command, m.args, { cpu: opts.cpu, logFile: m.logFile, env: opts.env, cwd: opts.cwd, cgroup }));
+  const stop = async (graceMs?: number) => {
+    await Promise.all(children.map((c) => stopGroup(c, graceMs)));
+    if (cgroup) await removeCpuGroup(cgroup);
+  };
+  try {
+    for (const [i, m] of members.entries()) await waitReady(children[i] as ChildProcess, '127.0.0.1', m.probe.port, 15_000, m.probe);
+  } catch (err) {
+    await stop(1000);
+    throw new Error(`${first.command}: ${(err as Error).message} (logs: ${members.map((m) => m.logFile).join(', ')})`);
+  }
+  const ssh = members.find((m) => m.probe.kind === 'ssh');
+  const http = members.find((m) => m.probe.kind === 'http');
+  return {
+    pid: children[0]?.pid as number,
+    companions: children.slice(1).map((c) => c.pid as number),
+    host: '127.0.0.1',
+    port: first.probe.port,
+    ...(ssh ? { sftpPort: ssh.probe.port } : {}),
+    ...(http ? { httpPort: http.probe.port } : {}),
+    ...(cgroup ? { cgroup } : {}),
+    stop: () => stop(),
+  };
+}

@@ -33,8 +33,11 @@ export interface SshFiles {
   user: { wharf: string; openssh: string };
 }
 
-/** The protocols a server is measured on (`s3`: FTP in front of the S3 scenarios' bucket). */
-export type Protocol = 'ftp' | 'sftp' | 'http' | 's3';
+/**
+ * The protocols a server is measured on: `s3` is FTP in front of the S3
+ * scenarios' bucket, `s3-sftp` and `s3-http` SFTP and HTTP in front of it.
+ */
+export type Protocol = 'ftp' | 'sftp' | 'http' | 's3' | 's3-sftp' | 's3-http';
 
 /** Everything a launcher needs. */
 export interface StartEnv {
@@ -61,6 +64,8 @@ export interface RunningServer {
   pid: number;
   /** Its cpuacct cgroup, when the machine has them: CPU is read there. */
   cgroup?: string;
+  /** The other processes of a server made of several (rclone-s3: `serve sftp` and `serve http`), all in its cgroup. */
+  companions?: number[];
   host: string;
   port: number;
   /** The SSH/SFTP port, for a server that serves SFTP... */
