@@ -16,4 +16,21 @@ import { vsftpd } from './vsftpd.js';
 import { wharf, wharfConsole, wharfCopy, wharfHooks, wharfRedis, wharfW2 } from './wharf.js';
 
 /** The servers. */
-export const SERVERS: ServerSpec[] = [wharf, vsftpd, pureftpd, pyftpdlib, ftpsrv, openssh, nginx, wharfS3, rcloneS3, rclone, s3Sdk, wharfConsole, wharfHooks, wharfW2, wharfRedis, wharfCopy];
+export const SERVERS: ServerSpec[] = [
+  wharf,
+  vsftpd,
+  pureftpd,
+  pyftpdlib,
+  ftpsrv,
+  openssh,
+  nginx,
+  wharfS3,
+  rcloneS3,
+  rclone,
+  s3Sdk,
+  wharfConsole,
+  wharfHooks,
+  wharfW2,
+  wharfRedis,
+  wharfCopy,
+];
