@@ -110,12 +110,42 @@ export function manyClients(tls: boolean, opts: Options): Scenario {
 /** Small files fetched before the measured ones. */
 const WARM_FILES = 50;
 
+/** Which small files a small-files scenario fetches, and how it is named. */
+export interface SmallFilesSet {
+  id: string;
+  title: string;
+  tls: boolean;
+  /** The directory of the files (inside the root) and their size in bytes. */
+  dir: string;
+  size: number;
+  optIn?: boolean;
+  /**
+   * Warm up for this long (at least the usual 50 files, at most all of
+   * them) rather than 50 files: a freshly started Node server is still
+   * compiling its hot paths after 50.
+   */
+  warmSeconds?: number;
+}
+
 /** Small files fetched one after another in one session, time-boxed. */
 export function smallFiles(tls: boolean, opts: Options): Scenario {
-  return {
+  return smallFilesOf({
     id: `${prefix(tls)}small-files`,
     title: `${tls ? 'FTPS ' : ''}${opts.smallFiles} files of ${sizeLabel(opts.smallSize)} in one session`,
     tls,
+    dir: NAMES.small,
+    size: opts.smallSize,
+  });
+}
+
+/** The small-files scenario on a given set of files (the scaling scenarios use other sizes). */
+export function smallFilesOf(set: SmallFilesSet): Scenario {
+  const { tls, dir, size } = set;
+  return {
+    id: set.id,
+    title: set.title,
+    tls,
+    ...(set.optIn ? { optIn: true } : {}),
     metrics: [
       { key: 'filesPerS', label: 'rate', unit: 'files/s', better: 'higher', digits: 0 },
       { key: 'cpuMsPerFile', label: 'server CPU', unit: 'ms/file', better: 'lower', digits: 3 },
@@ -127,14 +157,15 @@ export function smallFiles(tls: boolean, opts: Options): Scenario {
       const c = await openSession(ctx, tls);
       try {
         // Warm up (code paths, JIT) outside the measurement.
-        for (let i = 0; i < Math.min(WARM_FILES, ctx.opts.smallFiles); i++) await download(c, `RETR ${NAMES.small}/${NAMES.smallFile(i)}`, false, 30_000);
+        const warmUntil = performance.now() + (set.warmSeconds ?? 0) * 1000;
+        for (let i = 0; i < ctx.opts.smallFiles && (i < WARM_FILES || performance.now() < warmUntil); i++) await download(c, `RETR ${dir}/${NAMES.smallFile(i)}`, false, 30_000);
         await quiesce(ctx);
         const deadline = performance.now() + ctx.opts.budgetSeconds * 1000;
         const m = await measure(ctx, async () => {
           let done = 0;
           for (let i = 0; i < ctx.opts.smallFiles && performance.now() < deadline; i++) {
-            const r = await download(c, `RETR ${NAMES.small}/${NAMES.smallFile(i)}`, false, 30_000);
-            if (r.bytes !== ctx.opts.smallSize) throw new Error(`short RETR of a small file: ${r.bytes}`);
+            const r = await download(c, `RETR ${dir}/${NAMES.smallFile(i)}`, false, 30_000);
+            if (r.bytes !== size) throw new Error(`short RETR of a small file: ${r.bytes} of ${size} bytes`);
             done++;
           }
           return done;

@@ -1,0 +1,99 @@
+/**
+ * The opt-in scaling scenarios (issue 16: costs that grow as the work
+ * grows), run only when BENCH_SCENARIOS names them (`scale` for all):
+ *
+ * - `scale-list-N`, `scale-mlsd-N`: LIST / MLSD of a directory of N empty
+ *   files (BENCH_SCALE_SIZES: 1,000 to 1,000,000), with the wall time, the
+ *   server's CPU, and its memory polled from smaps_rollup during the
+ *   transfer (peak Pss of the server, its tree for the forking servers, and
+ *   the peak Rss growth over the moment before the command);
+ * - `scale-small-K`: the small-files scenario (one session, EPSV + RETR per
+ *   file, time-boxed) on files of K KiB (BENCH_SCALE_SMALL_KIB: 1, 4, 64),
+ *   after a warm-up of 2 s (at most all the files) instead of 50 files.
+ *
+ * `--plot RAW.json` draws both against the peers (plot.ts).
+ */
+import { NAMES } from '../dataset.js';
+import { download, type TransferResult } from '../ftp/data.js';
+import { SCALE_IDS, type Options } from '../options.js';
+import { memorySampler, type MemoryPeaks } from '../proc.js';
+import { CLIENT_CPU, measure, openSession, sizeLabel, type Ctx, type Measured, type Metrics, type Scenario } from './common.js';
+import { smallFilesOf } from './transfer.js';
+
+const KiB_PER_MiB = 1024;
+
+/**
+ * Warm-up of each small-files size: 50 files left a fresh Wharf still
+ * getting faster from one size to the next (a first size about 0.6× of the
+ * same size run third), so the sizes' order showed instead of their cost.
+ */
+const WARM_SECONDS = 2;
+
+/** LIST or MLSD of the directory of `n` entries, with the server's memory sampled during it. */
+export function scaleListing(kind: 'LIST' | 'MLSD', n: number): Scenario {
+  return {
+    id: SCALE_IDS.listing(kind, n),
+    title: `scaling: ${kind} of ${n.toLocaleString('en')} entries`,
+    tls: false,
+    optIn: true,
+    metrics: [
+      { key: 'seconds', label: 'time', unit: 's', better: 'lower', digits: 3 },
+      { key: 'usPerEntry', label: 'time per entry', unit: 'µs', better: 'lower', digits: 2 },
+      { key: 'cpuSeconds', label: 'server CPU', unit: 's', better: 'lower', digits: 3 },
+      { key: 'peakPssMiB', label: 'server peak PSS', unit: 'MiB', better: 'lower', digits: 1 },
+      { key: 'growthMiB', label: 'server RSS growth', unit: 'MiB', better: 'lower', digits: 1 },
+      CLIENT_CPU,
+    ],
+    applies: (spec) => kind === 'LIST' || spec.mlsd,
+    async run(ctx: Ctx): Promise<Metrics> {
+      const timeout = ctx.opts.transferTimeoutMs;
+      const c = await openSession(ctx, false);
+      try {
+        // Not measured: a listing of the root (a dozen entries), so machinery a
+        // server starts on first use (Wharf's listing worker) is not charged to
+        // whichever size runs first.
+        await download(c, kind, true, timeout);
+        await c.expect(`CWD ${NAMES.listDir(n)}`, 2);
+        const sampler = await memorySampler(ctx.server.pid, ctx.spec.forks);
+        let m: Measured<TransferResult>;
+        let mem: MemoryPeaks;
+        try {
+          m = await measure(ctx, () => download(c, kind, true, timeout));
+        } finally {
+          mem = await sampler.stop();
+        }
+        const { lines, seconds, bytes } = m.result;
+        if (lines < n) throw new Error(`${kind} returned ${lines} lines for ${n} entries (cut?)`);
+        return {
+          seconds,
+          usPerEntry: (seconds / n) * 1e6,
+          cpuSeconds: m.serverCpu,
+          peakPssMiB: mem.peakPssKiB / KiB_PER_MiB,
+          growthMiB: (mem.peakRssKiB - mem.baseRssKiB) / KiB_PER_MiB,
+          samples: mem.samples,
+          bytes,
+          clientCpu: m.clientPct,
+        };
+      } finally {
+        await c.quit();
+      }
+    },
+  };
+}
+
+/** Every scaling scenario: the small files first (a big listing can leave a server's heap grown), then the listings, smallest first. */
+export function scalingScenarios(opts: Options): Scenario[] {
+  const list: Scenario[] = opts.scaleSmallSizes.map((size) =>
+    smallFilesOf({
+      id: SCALE_IDS.small(size),
+      title: `scaling: ${opts.smallFiles} files of ${sizeLabel(size)} in one session`,
+      tls: false,
+      dir: NAMES.smallDir(size, opts.smallSize),
+      size,
+      optIn: true,
+      warmSeconds: WARM_SECONDS,
+    }),
+  );
+  for (const n of [...opts.scaleListSizes].sort((a, b) => a - b)) list.push(scaleListing('LIST', n), scaleListing('MLSD', n));
+  return list;
+}
