@@ -16,7 +16,7 @@ import { mkdir, mkdtemp, readFile, statfs, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { allCeilings, CEILING_METRICS } from './ceilings.js';
-import { makeDataset, removeDataset, type Dataset } from './dataset.js';
+import { makeDataset, removeDataset, returnListDirs, type Dataset } from './dataset.js';
 import { ALL_SERVERS, OPT_IN_SERVERS, readOptions, wanted, type Options } from './options.js';
 import { scalingPlots } from './plot.js';
 import { runProfile } from './profile.js';
@@ -172,6 +172,7 @@ async function main(): Promise<number> {
   const base = await mkdtemp(path.join(opts.tmpBase, 'wharf-bench-'));
   const cleanup = () => {
     killAllSync();
+    returnListDirs();
     if (!opts.keepData) rmSync(base, { recursive: true, force: true });
   };
   const onSignal = (sig: NodeJS.Signals) => {
@@ -242,6 +243,7 @@ async function main(): Promise<number> {
     killAllSync();
     await stopS3Store();
     if (!opts.keepData) await removeDataset(base);
+    else returnListDirs();
   }
 }
 

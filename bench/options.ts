@@ -56,6 +56,8 @@ export interface Options {
   /** Where the dataset goes (a temp directory is made inside). */
   tmpBase: string;
   keepData: boolean;
+  /** Where listing directories of 100,000 entries or more are kept between runs ('' = made afresh and deleted each run). */
+  listCache: string;
 }
 
 const MiB = 1 << 20;
@@ -124,6 +126,7 @@ export function readOptions(): Options {
     noiseWaitSeconds: num('BENCH_NOISE_WAIT_S', 0),
     tmpBase: process.env.BENCH_TMP ?? '/tmp',
     keepData: process.env.BENCH_KEEP_DATA === '1',
+    listCache: listCache(process.env.BENCH_TMP ?? '/tmp'),
   };
 }
 
@@ -134,6 +137,12 @@ function positive(name: string, fallback: string[]): number[] {
     if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}: not a positive number: ${v}`);
     return n;
   });
+}
+
+function listCache(tmp: string): string {
+  const v = process.env.BENCH_LIST_CACHE;
+  if (v === '0') return '';
+  return v !== undefined && v !== '' ? v : `${tmp.replace(/\/+$/, '')}/wharf-bench-lists`;
 }
 
 function httpClient(): 'node' | 'curl' {

@@ -44,10 +44,11 @@ export function scaleListing(kind: 'LIST' | 'MLSD', n: number): Scenario {
       { key: 'growthMiB', label: 'server RSS growth', unit: 'MiB', better: 'lower', digits: 1 },
       CLIENT_CPU,
     ],
-    applies: (spec) => kind === 'LIST' || spec.mlsd,
+    applies: (spec) => (kind === 'LIST' || spec.mlsd) && n <= (spec.maxScaleListing ?? Infinity),
     async run(ctx: Ctx): Promise<Metrics> {
       const timeout = ctx.opts.transferTimeoutMs;
-      const c = await openSession(ctx, false);
+      // Replies may take as long as a transfer: ftp-srv reads and stats the whole directory before its 150.
+      const c = await openSession(ctx, false, timeout);
       try {
         // Not measured: a listing of the root (a dozen entries), so machinery a
         // server starts on first use (Wharf's listing worker) is not charged to
@@ -62,8 +63,8 @@ export function scaleListing(kind: 'LIST' | 'MLSD', n: number): Scenario {
         } finally {
           mem = await sampler.stop();
         }
-        const { lines, seconds, bytes } = m.result;
-        if (lines < n) throw new Error(`${kind} returned ${lines} lines for ${n} entries (cut?)`);
+        const { lines, seconds, bytes, reply } = m.result;
+        if (lines < n) throw new Error(`${kind} returned ${lines} lines for ${n} entries (cut?), then: ${reply ?? '?'}`);
         return {
           seconds,
           usPerEntry: (seconds / n) * 1e6,
