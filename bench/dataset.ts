@@ -7,8 +7,8 @@
  * scenarios add, only when selected, directories of up to 1,000,000 empty
  * files and sets of small files of other sizes. Listing directories of
  * 100,000 entries or more are kept between runs (BENCH_LIST_CACHE, default
- * BENCH_TMP/wharf-bench-lists): moved into the dataset and back out. The root itself is not
- * writable by the ftp user (vsftpd insists).
+ * BENCH_TMP/wharf-bench-lists): moved into the dataset and back out. The
+ * root itself is not writable by the ftp user (vsftpd insists).
  */
 import { execFile } from 'node:child_process';
 import { closeSync, existsSync, openSync, renameSync, rmSync } from 'node:fs';

@@ -21,6 +21,8 @@ export interface Options {
   /** The opt-in scaling scenarios: directory sizes of `scale-list-N`/`scale-mlsd-N`, and file sizes (bytes) of `scale-small-K`. */
   scaleListSizes: number[];
   scaleSmallSizes: number[];
+  /** Warm-up (s of downloads) of the first `scale-small-K` run on a server. */
+  scaleWarmSeconds: number;
   smallFiles: number;
   smallSize: number;
   sessions: number;
@@ -101,6 +103,7 @@ export function readOptions(): Options {
     listSizes: list('BENCH_LIST_SIZES', quick ? ['1000', '10000'] : ['10000', '100000']).map(Number),
     scaleListSizes: positive('BENCH_SCALE_SIZES', quick ? ['1000', '10000'] : ['1000', '10000', '100000', '1000000']),
     scaleSmallSizes: positive('BENCH_SCALE_SMALL_KIB', ['1', '4', '64']).map((k) => Math.round(k * 1024)),
+    scaleWarmSeconds: num('BENCH_SCALE_WARM_S', 15),
     smallFiles: Math.round(num('BENCH_SMALL_FILES', quick ? 200 : 1000)),
     smallSize: Math.round(num('BENCH_SMALL_KIB', 4) * 1024),
     sessions: Math.round(num('BENCH_SESSIONS', quick ? 200 : 1000)),
