@@ -27,6 +27,8 @@ export interface Series {
   kind: string;
   points: Point[];
   dashed?: boolean;
+  /** Sizes (x) where every repetition failed: marked ✕ along the top of the panel. */
+  failed?: number[];
 }
 
 /** One chart: log-scale axes, ticks at the given x values and at 1-2-5 steps of y. */
@@ -90,6 +92,15 @@ export function logTicks(lo: number, hi: number): number[] {
   return out;
 }
 
+/** The nearest of 1, 2, 5 × 10^k below (or above) `v`. */
+export function snap(v: number, dir: 'down' | 'up'): number {
+  const e = Math.floor(Math.log10(v));
+  const m = v / 10 ** e;
+  const steps = [1, 2, 5, 10];
+  const step = dir === 'down' ? ([...steps].reverse().find((x) => x <= m * 1.0001) ?? 1) : (steps.find((x) => x >= m * 0.9999) ?? 10);
+  return +(step * 10 ** e).toPrecision(3);
+}
+
 /** A log axis: the domain widened a little around the data, and the mapping to pixels. */
 function logScale(values: number[], from: number, to: number, pad: number): { map: (v: number) => number; lo: number; hi: number } {
   const pos = values.filter((v) => v > 0 && Number.isFinite(v));
@@ -101,8 +112,9 @@ function logScale(values: number[], from: number, to: number, pad: number): { ma
     lo = mid / Math.sqrt(10);
     hi = mid * Math.sqrt(10);
   }
-  lo /= pad;
-  hi *= pad;
+  // Padded, then out to the nearest 1-2-5 values, so both ends have a tick.
+  lo = snap(lo / pad, 'down');
+  hi = snap(hi * pad, 'up');
   const l0 = Math.log10(lo);
   const l1 = Math.log10(hi);
   return { lo, hi, map: (v: number) => from + ((Math.log10(v) - l0) / (l1 - l0)) * (to - from) };
@@ -149,13 +161,17 @@ function panelSvg(p: Panel, box: { x: number; y: number; w: number; h: number },
       .map((q, i) => `${i === 0 ? 'M' : 'L'}${f1(xs.map(q.x))},${f1(ys.map(q.y))}`)
       .join(' ');
   if (p.reference && p.reference.points.length > 1) {
-    const r = p.reference;
-    const last = r.points[r.points.length - 1] as Point;
-    out.push(`<path class="reference" d="${d(r.points)}" fill="none" stroke="#999" stroke-width="1" stroke-dasharray="2 3"/>`);
-    out.push(`<text x="${f1(xs.map(last.x) - 4)}" y="${f1(ys.map(last.y) - 6)}" text-anchor="end" font-size="10" fill="#777">${esc(r.label)}</text>`);
+    out.push(
+      `<path class="reference" d="${d(p.reference.points)}" fill="none" stroke="#999" stroke-width="1" stroke-dasharray="2 3"><title>${esc(p.reference.label)}</title></path>`,
+    );
   }
+  let marks = 0;
   for (const s of p.series) {
     const c = colour.get(s.server) ?? '#000';
+    for (const x of s.failed ?? []) {
+      const what = `${s.server} ${s.kind} failed at ${tickLabel(x)}`;
+      out.push(`<text class="failed" x="${f1(xs.map(x))}" y="${f1(y1 + 14 + 13 * marks++)}" text-anchor="middle" font-size="13" fill="${c}"><title>${esc(what)}</title>✕</text>`);
+    }
     const width = s.server === 'wharf' ? 2.5 : 1.6;
     const pts = s.points.filter((q) => q.x > 0 && q.y > 0 && Number.isFinite(q.y));
     if (pts.length === 0) continue;
@@ -171,8 +187,9 @@ function panelSvg(p: Panel, box: { x: number; y: number; w: number; h: number },
   return out.join('\n');
 }
 
-/** The legend: a swatch per server, then the line styles. */
-function legendSvg(fig: Figure, colour: Map<string, string>, y: number): string {
+/** The legend: a swatch per server; below, the line styles, the reference line and the failure mark. */
+function legendSvg(fig: Figure, colour: Map<string, string>, top: number): string {
+  let y = top;
   const out: string[] = [`<g class="legend">`];
   let x = 70;
   for (const s of fig.servers) {
@@ -181,11 +198,22 @@ function legendSvg(fig: Figure, colour: Map<string, string>, y: number): string 
     out.push(`<text x="${x + 27}" y="${y + 4}" font-size="12">${esc(s)}</text>`);
     x += 40 + 7 * s.length;
   }
-  x += 20;
+  // Line styles, the reference and the failure mark on a second row.
+  x = 70;
+  y += 18;
   for (const st of fig.styles) {
     out.push(`<line x1="${x}" x2="${x + 22}" y1="${y}" y2="${y}" stroke="#333" stroke-width="1.6"${st.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
     out.push(`<text x="${x + 27}" y="${y + 4}" font-size="12">${esc(st.kind)}</text>`);
     x += 40 + 7 * st.kind.length;
+  }
+  const reference = fig.panels.find((p) => p.reference)?.reference;
+  if (reference) {
+    out.push(`<line x1="${x}" x2="${x + 22}" y1="${y}" y2="${y}" stroke="#999" stroke-width="1" stroke-dasharray="2 3"/>`);
+    out.push(`<text x="${x + 27}" y="${y + 4}" font-size="12">${esc(reference.label)}</text>`);
+    x += 40 + 6.5 * reference.label.length;
+  }
+  if (fig.panels.some((p) => p.series.some((s) => (s.failed ?? []).length > 0))) {
+    out.push(`<text x="${x}" y="${y + 4}" font-size="12">✕ failed in every repetition</text>`);
   }
   out.push('</g>');
   return out.join('\n');
@@ -195,7 +223,7 @@ function legendSvg(fig: Figure, colour: Map<string, string>, y: number): string 
 export function figureSvg(fig: Figure): string {
   const pw = 480;
   const ph = 360;
-  const head = 78;
+  const head = 96;
   const width = Math.max(1, fig.panels.length) * pw + 20;
   const height = head + ph + 10;
   const colour = colours(fig.servers);
@@ -220,6 +248,11 @@ function sizesOf(run: RawRun, prefix: string, parse: (rest: string) => number): 
 /** The servers that have a value on any of these scenario ids, in the run's order. */
 function serversWith(r: Results, run: RawRun, ids: string[], key: string): string[] {
   return run.servers.map((s) => s.name).filter((name) => ids.some((id) => Number.isFinite(r.median(name, id, key))));
+}
+
+/** Sizes where a server has errors and no value on a scenario. */
+function failures(r: Results, server: string, sizes: number[], id: (n: number) => string, key: string): number[] {
+  return sizes.filter((n) => r.errors(server, id(n)).length > 0 && !Number.isFinite(r.median(server, id(n), key)));
 }
 
 /** Points (size, median) of one server over sizes; sizes without a value are left out. */
@@ -251,13 +284,13 @@ export function listingFigure(run: RawRun): Figure | null {
     yLabel,
     xTicks: sizes.map((n) => ({ value: n, label: tickLabel(n) })),
     series: servers
-      .flatMap((server) => kinds.map((k) => ({ server, kind: k.kind, dashed: k.dashed, points: line(r, server, sizes, k.id, key) })))
-      .filter((s) => s.points.length > 0),
+      .flatMap((server) => kinds.map((k) => ({ server, kind: k.kind, dashed: k.dashed, points: line(r, server, sizes, k.id, key), failed: failures(r, server, sizes, k.id, key) })))
+      .filter((s) => s.points.length > 0 || s.failed.length > 0),
   });
   const time = panel('Listing time', 'time (s, log)', 'seconds');
   const top = sizes[sizes.length - 1] as number;
   const anchor = r.median('wharf', listId(top), 'seconds');
-  if (Number.isFinite(anchor) && anchor > 0) time.reference = { points: sizes.map((n) => ({ x: n, y: (anchor * n) / top })), label: '∝ N (through Wharf’s LIST)' };
+  if (Number.isFinite(anchor) && anchor > 0) time.reference = { points: sizes.map((n) => ({ x: n, y: (anchor * n) / top })), label: '∝ N (through Wharf’s largest LIST)' };
   const memory = panel('Server memory during the listing', 'peak PSS of the server (MiB, log)', 'peakPssMiB');
   return {
     title: 'LIST and MLSD of a directory of N entries',
@@ -278,7 +311,10 @@ export function smallFilesFigure(run: RawRun): Figure | null {
   const servers = serversWith(r, run, sizes.map(id), 'filesPerS');
   if (servers.length === 0) return null;
   const xTicks = sizes.map((k) => ({ value: k, label: `${tickLabel(k)} KiB` }));
-  const series = (key: string) => servers.map((server) => ({ server, kind: 'RETR', points: line(r, server, sizes, id, key) })).filter((s) => s.points.length > 0);
+  const series = (key: string) =>
+    servers
+      .map((server) => ({ server, kind: 'RETR', points: line(r, server, sizes, id, key), failed: failures(r, server, sizes, id, key) }))
+      .filter((s) => s.points.length > 0 || s.failed.length > 0);
   const files = (run.options as { smallFiles?: number }).smallFiles;
   return {
     title: 'Small files downloaded one after another in one session',
