@@ -140,7 +140,8 @@ function panelSvg(p: Panel, box: { x: number; y: number; w: number; h: number },
   const out: string[] = [`<g class="panel">`];
   out.push(`<text x="${f1((x0 + x1) / 2)}" y="${f1(box.y + 16)}" text-anchor="middle" font-size="14" font-weight="bold">${esc(p.title)}</text>`);
   out.push(`<rect x="${f1(x0)}" y="${f1(y1)}" width="${f1(x1 - x0)}" height="${f1(y0 - y1)}" fill="none" stroke="#444"/>`);
-  for (const t of logTicks(ys.lo, ys.hi)) {
+  // The ends are 1-2-5 values (see logScale): labelled too when the ticks are decades only.
+  for (const t of [...new Set([ys.lo, ...logTicks(ys.lo, ys.hi), ys.hi])]) {
     const y = ys.map(t);
     out.push(`<line x1="${f1(x0)}" x2="${f1(x1)}" y1="${f1(y)}" y2="${f1(y)}" stroke="#ddd"/>`);
     out.push(`<text x="${f1(x0 - 5)}" y="${f1(y + 4)}" text-anchor="end" font-size="11">${esc(tickLabel(t))}</text>`);
