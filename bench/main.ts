@@ -6,7 +6,9 @@
  * unfiltered run: bench/raw/results-quick.md for BENCH_QUICK=1 and
  * bench/raw/results-partial.md when servers or scenarios are filtered).
  * With BENCH_PROFILE=1 it profiles Wharf instead (see profile.ts);
- * `--render RAW.json [OUT.md]` re-renders a report from saved raw data.
+ * `--render RAW.json [OUT.md]` re-renders a report from saved raw data;
+ * `--plot RAW.json [DIR]` draws the scaling scenarios' SVG plots (plot.ts)
+ * into DIR (default bench/).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -14,8 +16,9 @@ import { mkdir, mkdtemp, readFile, statfs, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { allCeilings, CEILING_METRICS } from './ceilings.js';
-import { makeDataset, removeDataset, type Dataset } from './dataset.js';
+import { makeDataset, removeDataset, returnListDirs, type Dataset } from './dataset.js';
 import { ALL_SERVERS, OPT_IN_SERVERS, readOptions, wanted, type Options } from './options.js';
+import { scalingPlots } from './plot.js';
 import { runProfile } from './profile.js';
 import { renderReport, type RawRecord, type RawRun } from './report.js';
 import { allScenarios } from './scenarios/index.js';
@@ -169,6 +172,7 @@ async function main(): Promise<number> {
   const base = await mkdtemp(path.join(opts.tmpBase, 'wharf-bench-'));
   const cleanup = () => {
     killAllSync();
+    returnListDirs();
     if (!opts.keepData) rmSync(base, { recursive: true, force: true });
   };
   const onSignal = (sig: NodeJS.Signals) => {
@@ -190,7 +194,7 @@ async function main(): Promise<number> {
       if (!spec) throw new Error(`BENCH_SERVERS: unknown server ${name} (known: ${[...ALL_SERVERS, ...OPT_IN_SERVERS].join(', ')})`);
       return spec;
     });
-    const scenarios = allScenarios(opts).filter((s) => wanted(opts, s.id));
+    const scenarios = allScenarios(opts).filter((s) => wanted(opts, s.id, s.optIn));
     const ceilings = opts.ceilings ? allCeilings(opts) : [];
     const records: RawRecord[] = [];
     for (let rep = 0; rep < opts.reps; rep++) {
@@ -232,11 +236,14 @@ async function main(): Promise<number> {
     const reportFile = opts.quick ? path.join(rawDir, 'results-quick.md') : partial ? path.join(rawDir, 'results-partial.md') : path.join(BENCH, 'results.md');
     await writeFile(reportFile, report);
     log(`wrote ${path.relative(REPO, reportFile)} and bench/raw/run-${stamp}.json in ${run.seconds.toFixed(0)} s`);
+    // The scaling scenarios' plots, beside the raw data (`--plot` writes them into bench/).
+    for (const file of await writePlots(run, rawDir)) log(`wrote ${path.relative(REPO, file)}`);
     return 0;
   } finally {
     killAllSync();
     await stopS3Store();
     if (!opts.keepData) await removeDataset(base);
+    else returnListDirs();
   }
 }
 
@@ -249,8 +256,37 @@ async function render(raw: string, out: string | undefined): Promise<number> {
   return 0;
 }
 
+/** Writes a run's scaling plots into `dir`; returns the files written. */
+async function writePlots(run: RawRun, dir: string): Promise<string[]> {
+  const plots = scalingPlots(run);
+  const out: string[] = [];
+  for (const [name, svg] of [
+    ['scaling-list.svg', plots.list],
+    ['scaling-small-files.svg', plots.smallFiles],
+  ] as const) {
+    if (svg === null) continue;
+    const file = path.join(dir, name);
+    await writeFile(file, svg);
+    out.push(file);
+  }
+  return out;
+}
+
+/** `--plot RAW.json [DIR]`: the scaling plots of saved raw data, into DIR (default bench/). */
+async function plot(raw: string, dir = BENCH): Promise<number> {
+  const run = JSON.parse(await readFile(raw, 'utf8')) as RawRun;
+  const files = await writePlots(run, dir);
+  if (files.length === 0) {
+    process.stderr.write(`bench: ${raw} has no scaling results (run BENCH_SCENARIOS=scale)\n`);
+    return 1;
+  }
+  for (const file of files) process.stdout.write(`wrote ${file}\n`);
+  return 0;
+}
+
 const args = process.argv.slice(2);
-(args[0] === '--render' && args[1] ? render(args[1], args[2]) : main()).then(
+const command = args[0] === '--render' && args[1] ? render(args[1], args[2]) : args[0] === '--plot' && args[1] ? plot(args[1], args[2]) : main();
+command.then(
   (code) => process.exit(code),
   (err: unknown) => {
     process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -18,6 +18,11 @@ export interface Options {
   clients: number;
   clientBytes: number;
   listSizes: number[];
+  /** The opt-in scaling scenarios: directory sizes of `scale-list-N`/`scale-mlsd-N`, and file sizes (bytes) of `scale-small-K`. */
+  scaleListSizes: number[];
+  scaleSmallSizes: number[];
+  /** Warm-up (s of downloads) of the first `scale-small-K` run on a server. */
+  scaleWarmSeconds: number;
   smallFiles: number;
   smallSize: number;
   sessions: number;
@@ -53,6 +58,8 @@ export interface Options {
   /** Where the dataset goes (a temp directory is made inside). */
   tmpBase: string;
   keepData: boolean;
+  /** Where listing directories of 100,000 entries or more are kept between runs ('' = made afresh and deleted each run). */
+  listCache: string;
 }
 
 const MiB = 1 << 20;
@@ -94,6 +101,9 @@ export function readOptions(): Options {
     clients: Math.round(num('BENCH_CLIENTS', 100)),
     clientBytes: Math.round(num('BENCH_CLIENT_MIB', quick ? 1 : 10) * MiB),
     listSizes: list('BENCH_LIST_SIZES', quick ? ['1000', '10000'] : ['10000', '100000']).map(Number),
+    scaleListSizes: positive('BENCH_SCALE_SIZES', quick ? ['1000', '10000'] : ['1000', '10000', '100000', '1000000']),
+    scaleSmallSizes: positive('BENCH_SCALE_SMALL_KIB', ['1', '4', '64']).map((k) => Math.round(k * 1024)),
+    scaleWarmSeconds: num('BENCH_SCALE_WARM_S', 15),
     smallFiles: Math.round(num('BENCH_SMALL_FILES', quick ? 200 : 1000)),
     smallSize: Math.round(num('BENCH_SMALL_KIB', 4) * 1024),
     sessions: Math.round(num('BENCH_SESSIONS', quick ? 200 : 1000)),
@@ -119,7 +129,23 @@ export function readOptions(): Options {
     noiseWaitSeconds: num('BENCH_NOISE_WAIT_S', 0),
     tmpBase: process.env.BENCH_TMP ?? '/tmp',
     keepData: process.env.BENCH_KEEP_DATA === '1',
+    listCache: listCache(process.env.BENCH_TMP ?? '/tmp'),
   };
+}
+
+/** A comma list of positive numbers. */
+function positive(name: string, fallback: string[]): number[] {
+  return list(name, fallback).map((v) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}: not a positive number: ${v}`);
+    return n;
+  });
+}
+
+function listCache(tmp: string): string {
+  const v = process.env.BENCH_LIST_CACHE;
+  if (v === '0') return '';
+  return v !== undefined && v !== '' ? v : `${tmp.replace(/\/+$/, '')}/wharf-bench-lists`;
 }
 
 function httpClient(): 'node' | 'curl' {
@@ -128,8 +154,17 @@ function httpClient(): 'node' | 'curl' {
   return v;
 }
 
-/** True when scenario `id` is selected. */
-export function wanted(opts: Options, id: string): boolean {
-  if (opts.scenarios.length === 0) return true;
+/**
+ * True when scenario `id` is selected: named by id or prefix in
+ * BENCH_SCENARIOS, or, when that is empty, any scenario but the opt-in ones.
+ */
+export function wanted(opts: Options, id: string, optIn = false): boolean {
+  if (opts.scenarios.length === 0) return !optIn;
   return opts.scenarios.some((s) => id === s || id.startsWith(s));
 }
+
+/** Ids of the opt-in scaling scenarios (here so the dataset can tell what they need). */
+export const SCALE_IDS = {
+  listing: (kind: 'LIST' | 'MLSD', n: number) => `scale-${kind.toLowerCase()}-${n}`,
+  small: (bytes: number) => `scale-small-${+(bytes / 1024).toFixed(2)}k`,
+};

@@ -135,6 +135,57 @@ export async function treeMemory(pid: number): Promise<Memory> {
   };
 }
 
+/** Rss and Pss of one process (smaps_rollup), or of its whole tree when `tree`; zeros if it is gone. */
+export async function memoryOf(pid: number, tree: boolean): Promise<Memory> {
+  if (tree) return treeMemory(pid);
+  try {
+    const text = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
+    return { rssKiB: field(text, 'Rss'), pssKiB: field(text, 'Pss'), processes: 1 };
+  } catch {
+    return { rssKiB: 0, pssKiB: 0, processes: 0 };
+  }
+}
+
+/** What {@link memorySampler} saw: the first sample, the peaks, and how many samples. */
+export interface MemoryPeaks {
+  baseRssKiB: number;
+  basePssKiB: number;
+  peakRssKiB: number;
+  peakPssKiB: number;
+  samples: number;
+}
+
+/**
+ * Polls smaps_rollup of a server (its tree when `tree`: the forking
+ * servers) every `everyMs` from now until stopped, and once more at the
+ * stop; keeps the peaks of Rss and Pss. The first sample, taken before it
+ * returns, is the baseline. The loop is bounded (`maxSamples`).
+ */
+export async function memorySampler(pid: number, tree: boolean, everyMs = 10, maxSamples = 200_000): Promise<{ stop(): Promise<MemoryPeaks> }> {
+  const first = await memoryOf(pid, tree);
+  const out: MemoryPeaks = { baseRssKiB: first.rssKiB, basePssKiB: first.pssKiB, peakRssKiB: first.rssKiB, peakPssKiB: first.pssKiB, samples: 1 };
+  const take = (m: Memory) => {
+    out.peakRssKiB = Math.max(out.peakRssKiB, m.rssKiB);
+    out.peakPssKiB = Math.max(out.peakPssKiB, m.pssKiB);
+    out.samples++;
+  };
+  let running = true;
+  const loop = (async () => {
+    while (running && out.samples < maxSamples) {
+      await new Promise((r) => setTimeout(r, everyMs));
+      if (running) take(await memoryOf(pid, tree));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      take(await memoryOf(pid, tree));
+      return out;
+    },
+  };
+}
+
 /** Resident set of one process in KiB (VmRSS), 0 if it is gone. */
 export async function rssKiB(pid: number): Promise<number> {
   try {

@@ -100,7 +100,7 @@ const SATURATED = 90;
 const NOISY = 10;
 
 /** Counts and noise-level memory deltas have no meaningful ratio. */
-const RATIO_SKIP = new Set(['clientCpu', 'served', 'files', 'open', 'peakMiB', 'noise', 'pages', 'pageKiB', 'reconnects']);
+const RATIO_SKIP = new Set(['clientCpu', 'served', 'files', 'open', 'peakMiB', 'growthMiB', 'usPerEntry', 'samples', 'noise', 'pages', 'pageKiB', 'reconnects']);
 
 /** One table group: the scenarios of one protocol and the servers that serve it. */
 interface Group {

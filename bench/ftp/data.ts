@@ -40,6 +40,8 @@ export interface TransferResult {
   lines: number;
   /** From sending the command to both the data EOF and the final reply. */
   seconds: number;
+  /** The final reply, e.g. `226 Transfer complete` (downloads only). */
+  reply?: string;
 }
 
 /** Asks for a passive port: EPSV, or PASV if the server refuses EPSV. */
@@ -127,6 +129,7 @@ export async function download(ctrl: Control, command: string, countLines = fals
     eof.catch(() => undefined);
   };
   const started = performance.now();
+  let reply = '';
   try {
     if (!ctrl.secure) eof = waitEvent(raw, 'close', timeoutMs, verb);
     else if (ctrl.earlyDataTls) secure();
@@ -137,11 +140,12 @@ export async function download(ctrl: Control, command: string, countLines = fals
     await eof;
     const final = await ctrl.next(timeoutMs);
     if (Math.floor(final.code / 100) !== 2) throw new FtpError(`${command}: ${final.code} ${final.text}`, final.code);
+    reply = `${final.code} ${final.text}`;
   } finally {
     stream.destroy();
     raw.destroy();
   }
-  return { bytes, lines, seconds: (performance.now() - started) / 1000 };
+  return { bytes, lines, seconds: (performance.now() - started) / 1000, reply };
 }
 
 /** Writes `total` bytes to a stream in 1 MiB writes, honouring backpressure. */

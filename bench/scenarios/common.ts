@@ -42,6 +42,8 @@ export interface Scenario {
   tls: boolean;
   /** The protocol it measures; FTP when absent. */
   protocol?: Protocol;
+  /** Run only when BENCH_SCENARIOS names it (by id or prefix), never in the default run. */
+  optIn?: boolean;
   metrics: MetricDef[];
   applies(spec: ServerSpec): boolean;
   /** Returns metric values; `clientCpu` (load generator CPU %) is added by the harness if measured. */

@@ -15,6 +15,9 @@ export const ftpsrv: ServerSpec = {
   mlsd: false,
   forks: false,
   earlyDataTls: true,
+  // Its LIST of 1,000,000 entries ran 4 minutes, grew to 3 GiB and ended in
+  // "451 Maximum call stack size exceeded" (it stats every entry before the 150).
+  maxScaleListing: 100_000,
   note: 'npm 4.6.3, no MLSD, passive connection polled every 50 ms; its FTPS data connections need the TLS handshake before the 150 reply',
   async start(env) {
     const opts = { port: env.port, root: env.dataset.root, pasv: env.passive, cert: env.cert.cert, key: env.cert.key };

@@ -3,8 +3,8 @@
  * package conflicts with vsftpd). Its anonymous root is the home of the
  * system user `ftp`, so it runs in a private mount namespace where the
  * dataset is bind-mounted over that home: nothing changes outside it. It
- * forks per session. Listings are allowed up to 200,000 entries (it cuts
- * them at 2,000 by default), and its passive range is large because it
+ * forks per session. Listings are allowed up to 2,000,000 entries (it cuts
+ * them at 2,000 by default; the scaling scenarios list 1,000,000), and its passive range is large because it
  * serves at most half as many clients as it has passive ports.
  */
 import { execFileSync } from 'node:child_process';
@@ -33,7 +33,7 @@ export const pureftpd: ServerSpec = {
   tls: true,
   mlsd: true,
   forks: true,
-  note: 'Debian 1.0.50, -L 200000:8, TLS level 1 (optional)',
+  note: 'Debian 1.0.50, -L 2000000:8, TLS level 1 (optional)',
   async start(env) {
     const args = [
       '-S',
@@ -48,7 +48,7 @@ export const pureftpd: ServerSpec = {
       '-C',
       '5000',
       '-L',
-      '200000:8',
+      '2000000:8',
       '-I',
       '15',
       '-m',

@@ -103,6 +103,8 @@ export interface ServerSpec {
    * as curl does; ftp-srv only replies 150 once the handshake is done.
    */
   earlyDataTls?: boolean;
+  /** The biggest directory its scaling listings are run on (all when absent). */
+  maxScaleListing?: number;
   /** A note for the report (version, settings that matter). */
   note: string;
   /** What it is measured on; FTP only when absent. */
