@@ -84,20 +84,55 @@ test('a client that stops reading during RETR is cut after data_timeout (426) an
   assert.equal((await s.cmd('NOOP')).code, 200);
 });
 
-test('a slow reader (curl --limit-rate) that takes several data_timeouts in all gets the whole file, by FTP and by HTTP', async (t) => {
+/**
+ * Reads a socket to its end at a steady pace: at most `chunk` bytes per
+ * `tickMs`, so the server sees bytes leave all along and the reader never
+ * pauses for long (curl's --limit-rate reads a burst, then may sleep for
+ * seconds to get back to its average).
+ */
+function pacedRead(socket: Socket, chunk: number, tickMs: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let inTick = 0;
+    let timer: NodeJS.Timeout | undefined;
+    socket.on('data', (d: Buffer) => {
+      parts.push(d);
+      inTick += d.length;
+      if (inTick < chunk) return;
+      socket.pause();
+      timer = setTimeout(() => {
+        inTick = 0;
+        socket.resume();
+      }, tickMs);
+    });
+    socket.once('end', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(parts));
+    });
+    socket.once('error', reject);
+  });
+}
+
+test('a slow reader that takes several data_timeouts in all, never pausing long, gets the whole file, by FTP and by HTTP', async (t) => {
   const web = await startWeb(t, {}, { server: { data_timeout: 1 } });
-  const content = bytes(10 * MiB, 7);
+  const content = bytes(8 * MiB, 7);
   await writeFile(join(web.srv.root, 'slow.bin'), content);
-  const ftpOut = join(web.tmp, 'ftp.bin');
-  const httpOut = join(web.tmp, 'http.bin');
-  const [ftp, http] = await Promise.all([
-    curl(['--limit-rate', '3M', '-o', ftpOut, `ftp://127.0.0.1:${web.srv.port}/slow.bin`]),
-    curl(['--noproxy', '*', '--limit-rate', '3M', '-o', httpOut, `${web.url}/slow.bin`]),
-  ]);
-  assert.equal(ftp.code, 0, describe(ftp));
-  assert.equal(http.code, 0, describe(http));
-  assert.equal(sha256(await readFile(ftpOut)), sha256(content));
-  assert.equal(sha256(await readFile(httpOut)), sha256(content));
+  const s = await RawSession.open(web.srv.port);
+  t.after(() => s.close());
+  await s.login();
+  await s.cmd('TYPE I');
+  const data = await s.passive();
+  const viaFtp = pacedRead(data, 64 * 1024, 25); // about 2.6 MB/s: some 3 s, 3 data_timeouts
+  assert.equal((await s.cmd('RETR slow.bin')).code, 150);
+  const http = await holdConnection(web);
+  const viaHttp = pacedRead(http, 64 * 1024, 25);
+  http.write('GET /slow.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  const [ftpBytes, httpBytes] = await Promise.all([viaFtp, viaHttp]);
+  assert.equal((await s.read(10_000))?.code, 226);
+  assert.equal(sha256(ftpBytes), sha256(content));
+  const head = httpBytes.indexOf('\r\n\r\n');
+  assert.match(httpBytes.subarray(0, head).toString('latin1'), /^HTTP\/1\.1 200 /);
+  assert.equal(sha256(httpBytes.subarray(head + 4)), sha256(content));
 });
 
 test('the web view: two files on one keep-alive connection, whole and byte-exact; a stalled response is cut after data_timeout', async (t) => {
