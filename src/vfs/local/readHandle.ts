@@ -12,7 +12,7 @@ import { Readable, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { CopyHooks, ReadHandle, VfsStat } from '../types.js';
 import { lease } from './bufferPool.js';
-import { sendFile } from './sendfile.js';
+import { premature, sendFile } from './sendfile.js';
 
 const CHUNK = 1024 * 1024;
 
@@ -87,7 +87,7 @@ export class LocalReadHandle implements ReadHandle {
       let i = 0;
       while (pos < end) {
         await inFlight[i]; // this buffer is free again once the socket took it
-        if (cancelled) throw Object.assign(new Error('transfer cancelled'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+        if (cancelled) throw premature();
         const buf = (bufs[i] ?? bufs[0]) as Buffer;
         const n = await readAt(fd, buf, Math.min(size, end - pos), pos);
         if (n === 0) break; // the file shrank meanwhile

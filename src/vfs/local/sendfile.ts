@@ -66,7 +66,8 @@ function uncork(socket: Socket): void {
   if (target) native?.cork(target.fd, false);
 }
 
-function premature(): Error {
+/** The error of a download cancelled by ABOR, a timeout or the socket closing (what a stream's premature close gives). */
+export function premature(): Error {
   return Object.assign(new Error('transfer cancelled'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
 }
 
@@ -147,18 +148,23 @@ export async function sendFile(dest: Writable, fd: number, start: number, end: n
   });
   socket.once('close', sender.stop);
   // Corked, the head of a response and the file leave in whole segments (nginx's tcp_nopush).
-  const corked = end - start > SMALL && native.cork(target.fd, true);
+  let corked = end - start > SMALL && native.cork(target.fd, true);
+  // Before the end, so the last partial segment leaves now; on failure, if still open.
+  const release = () => {
+    if (corked) uncork(socket);
+    corked = false;
+  };
   try {
     if (dest instanceof ServerResponse) dest.flushHeaders();
     if (socket.writableLength > 0 || socket.writableCorked) await flushed(socket);
     await sender.run(start, end, (n) => hooks.onChunk(n));
-    if (corked) uncork(socket);
+    release();
     dest.end();
     await finished(dest, { readable: false });
   } finally {
     off();
     socket.off('close', sender.stop);
-    if (corked) uncork(socket);
+    release();
   }
   return true;
 }
