@@ -1,8 +1,8 @@
 {
   "targets": [
     {
-      "target_name": "wharf_sendfile",
-      "sources": ["native/sendfile.c"],
+      "target_name": "wharf_native",
+      "sources": ["native/addon.c", "native/sendfile.c", "native/open.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"],
       "conditions": [["OS!='linux'", {"type": "none"}]]
     }

@@ -1,4 +1,4 @@
-// npm's install step for the root package: builds native/sendfile.c with
+// npm's install step for the root package: builds the native addon (native/*.c) with
 // node-gyp (npm's own copy) against the headers installed beside node.
 // Never fails the install: without a compiler, or off Linux, Wharf uses
 // its JavaScript copy loop and says so once here.
@@ -22,4 +22,4 @@ function main() {
 }
 
 const why = main();
-if (why) console.warn(`wharf: zero-copy downloads not built (${why}); downloads use the JavaScript copy loop`);
+if (why) console.warn(`wharf: native addon not built (${why}); downloads use the JavaScript copy loop and files open through the thread pool`);

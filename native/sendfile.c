@@ -26,8 +26,7 @@
  *
  * Linux only; main thread only (one list of sends under way).
  */
-#define NAPI_VERSION 8
-#include <node_api.h>
+#include "wharf.h"
 #include <uv.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -243,7 +242,7 @@ static napi_value cork(napi_env env, napi_callback_info info) {
   return ok;
 }
 
-NAPI_MODULE_INIT() {
+void register_sendfile(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "start", NAPI_AUTO_LENGTH, start, NULL, &fn);
   napi_set_named_property(env, exports, "start", fn);
@@ -251,5 +250,4 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "cork", fn);
   napi_create_function(env, "cancel", NAPI_AUTO_LENGTH, cancel, NULL, &fn);
   napi_set_named_property(env, exports, "cancel", fn);
-  return exports;
 }

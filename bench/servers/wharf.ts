@@ -62,7 +62,7 @@ export async function snapshotWharf(dir: string): Promise<string> {
   await cp(path.join(REPO, 'dist', 'src'), path.join(dir, 'dist', 'src'), { recursive: true });
   await cp(path.join(REPO, 'package.json'), path.join(dir, 'package.json'));
   // The zero-copy addon, where `npm ci` built it (src/vfs/local/sendfile.ts finds it beside dist/).
-  await cp(path.join(REPO, 'build', 'Release', 'wharf_sendfile.node'), path.join(dir, 'build', 'Release', 'wharf_sendfile.node')).catch(() => undefined);
+  await cp(path.join(REPO, 'build', 'Release', 'wharf_native.node'), path.join(dir, 'build', 'Release', 'wharf_native.node')).catch(() => undefined);
   await symlink(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
   return dir;
 }

@@ -36,7 +36,7 @@ function closedWithin(socket: Socket, ms: number): Promise<void> {
 
 test('the zero-copy addon is built and loaded (npm ci builds it where make and a C compiler are installed)', () => {
   assert.equal(process.platform, 'linux');
-  assert.equal(zeroCopy, true, 'build/Release/wharf_sendfile.node is missing or does not load');
+  assert.equal(zeroCopy, true, 'build/Release/wharf_native.node is missing or does not load');
 });
 
 /**

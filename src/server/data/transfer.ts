@@ -124,7 +124,8 @@ function closeData(data: Duplex, complete: boolean): void {
     data.destroy();
     return;
   }
-  data.end();
+  // A download's copy has ended the stream already (ending it twice builds an error to throw away).
+  if (!data.writableEnded) data.end();
   data.resume();
   const timer = setTimeout(() => data.destroy(), 10_000);
   timer.unref();

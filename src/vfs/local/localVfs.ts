@@ -4,10 +4,11 @@
  * temporary file renamed into place on commit, so readers never see a
  * partial file and an interrupted upload leaves nothing behind.
  */
-import { close, constants, fstat, ftruncate, lstat as lstatCb, open, readlink, type Dirent, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncate, lstat as lstatCb, open, readlink, readlinkSync, type Dirent, type Stats } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join, sep } from 'node:path';
+import { getSystemErrorName } from 'node:util';
 import type { Writable } from 'node:stream';
 import { VfsError, fromErrno } from '../errors.js';
 import type { ReadHandle, Upload, Vfs, VfsCapabilities, VfsSpace, VfsStat, WriteMode } from '../types.js';
@@ -16,6 +17,7 @@ import { FileSink } from './fileSink.js';
 import { sweepTempFiles, tempName } from './sweep.js';
 import { LocalReadHandle } from './readHandle.js';
 import type { DirLister } from './lister.js';
+import { nativeAddon } from './native.js';
 
 const LIST_BATCH = 256;
 
@@ -49,10 +51,31 @@ function toStat(name: string, st: Stats): VfsStat {
  * third less CPU per chunk than streams over a promise FileHandle.
  */
 const openFd = (path: string, flags: number, mode = 0o644) => new Promise<number>((resolve, reject) => open(path, flags, mode, (err, fd) => (err ? reject(err) : resolve(fd))));
-const fstatFd = (fd: number) => new Promise<Stats>((resolve, reject) => fstat(fd, (err, st) => (err ? reject(err) : resolve(st))));
 const readlinkAsync = (path: string) => new Promise<string>((resolve, reject) => readlink(path, (err, target) => (err ? reject(err) : resolve(target))));
-const closeFd = (fd: number) => new Promise<void>((resolve) => close(fd, () => resolve()));
 const truncateFd = (fd: number, len: number) => new Promise<void>((resolve, reject) => ftruncate(fd, len, (err) => (err ? reject(err) : resolve())));
+
+const EAGAIN = 11;
+/** Opens without the thread pool while the kernel supports it (see native/open.c). */
+let openCachedWorks = nativeAddon !== null;
+
+/**
+ * Opens `path` for reading at once when its whole path is in the kernel's
+ * dentry cache (no disk read can block the event loop); null when it is
+ * not, or where the addon cannot, and the thread pool must do it.
+ */
+function openCachedForRead(path: string): number | null {
+  if (!openCachedWorks || !nativeAddon) return null;
+  const fd = nativeAddon.openCached(path);
+  if (fd >= 0) return fd;
+  const code = getSystemErrorName(fd);
+  if (fd === -EAGAIN) return null;
+  if (code === 'ENOSYS' || code === 'EINVAL' || code === 'EPERM' || code === 'ENAMETOOLONG') {
+    // No openat2 or no RESOLVE_CACHED here (EPERM: a seccomp filter); a path too long for the addon's buffer.
+    if (code !== 'ENAMETOOLONG') openCachedWorks = false;
+    return null;
+  }
+  throw Object.assign(new Error(`${code}: open '${path}'`), { code, errno: fd, syscall: 'open' });
+}
 
 /** Closes a write stream (after its data is written, or to throw it away) and waits for the file to be closed. */
 function settleStream(stream: Writable): Promise<void> {
@@ -160,19 +183,20 @@ export class LocalVfs implements Vfs {
    */
   async read(path: string, start: number): Promise<ReadHandle> {
     const fd = await this.openForRead(path);
-    return wrap(async () => {
-      let st: Stats;
-      try {
-        st = await fstatFd(fd);
-        if (st.isDirectory()) throw new VfsError('is-dir');
-        if (!st.isFile()) throw new VfsError('denied');
-        if (start > st.size) throw new VfsError('bad-offset');
-      } catch (err) {
-        await closeFd(fd);
-        throw err;
-      }
-      return new LocalReadHandle(fd, toStat(path.slice(path.lastIndexOf('/') + 1), st), start);
-    });
+    // fstat of an open file, like the readlink below, reads no disk: done at once, not in the thread pool.
+    let st: Stats;
+    try {
+      st = fstatSync(fd);
+    } catch (err) {
+      closeSync(fd);
+      throw fromErrno(err);
+    }
+    const refused = st.isDirectory() ? 'is-dir' : !st.isFile() ? 'denied' : start > st.size ? 'bad-offset' : null;
+    if (refused) {
+      closeSync(fd);
+      throw new VfsError(refused);
+    }
+    return new LocalReadHandle(fd, toStat(path.slice(path.lastIndexOf('/') + 1), st), start);
   }
 
   private async openForRead(path: string): Promise<number> {
@@ -181,10 +205,16 @@ export class LocalVfs implements Vfs {
       const real = await this.jail.existing(path);
       return wrap(() => openFd(real, flags | constants.O_NOFOLLOW));
     }
-    const fd = await wrap(() => openFd(this.jail.lexical(path), flags));
-    const opened = await readlinkAsync(`/proc/self/fd/${fd}`).catch(() => null);
+    const lexical = this.jail.lexical(path);
+    const fd = await wrap(async () => openCachedForRead(lexical) ?? openFd(lexical, flags));
+    let opened: string | null = null;
+    try {
+      opened = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      // not found below
+    }
     if (opened === null || !this.jail.contains(opened)) {
-      await closeFd(fd);
+      closeSync(fd);
       throw new VfsError('not-found');
     }
     return fd;

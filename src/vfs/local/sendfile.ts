@@ -1,6 +1,6 @@
 /**
- * Zero-copy downloads through the native addon (native/sendfile.c, built
- * by `npm ci` where a compiler is present): sendfile(2) from the open
+ * Zero-copy downloads through the native addon (native/sendfile.c, see
+ * native.ts): sendfile(2) from the open
  * file straight into a plain TCP socket, an FTP data connection or a web
  * view response over HTTP. TLS sockets, other platforms and installs
  * without the addon use the JavaScript copy loop; `WHARF_SENDFILE=0`
@@ -12,23 +12,18 @@
  * addon's duplicate descriptor must not hold the connection open).
  */
 import { ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { TLSSocket } from 'node:tls';
 import { getSystemErrorName } from 'node:util';
 import type { CopyHooks } from '../types.js';
+import { nativeAddon, type NativeAddon } from './native.js';
 
 /** What a send ended with: 0 or the errno, and the bytes sent. */
 type Outcome = [errno: number, sent: number];
 
-interface Native {
-  /** The outcome at once when the send is over (a small file); else a token, and `done` is called later. */
-  start(socketFd: number, fileFd: number, offset: number, length: number, budgetMs: number, done: (errno: number, sent: number) => void): Outcome | number;
-  cork(socketFd: number, on: boolean): boolean;
-  cancel(token: number): boolean;
-}
+type Native = Pick<NativeAddon, 'start' | 'cork' | 'cancel'>;
 
 /** The most asked of one native call, and how long one may run once it has sent something. */
 const MAX_CALL = 64 * 1024 * 1024;
@@ -37,17 +32,7 @@ const ECANCELED = 125;
 /** Up to this size a download is one segment or so: no corking. */
 const SMALL = 64 * 1024;
 
-function load(): Native | null {
-  if (process.platform !== 'linux' || process.env.WHARF_SENDFILE === '0') return null;
-  try {
-    // dist/src/vfs/local/ -> the package root, where node-gyp builds.
-    return createRequire(import.meta.url)('../../../../build/Release/wharf_sendfile.node') as Native;
-  } catch {
-    return null;
-  }
-}
-
-const native = load();
+const native: Native | null = process.env.WHARF_SENDFILE === '0' ? null : nativeAddon;
 
 /** True when downloads to plain sockets go through sendfile(2). */
 export const zeroCopy = native !== null;
