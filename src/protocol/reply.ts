@@ -12,6 +12,7 @@ export interface Reply {
 
 /** Builds a reply from text; newlines in the text make it multi-line. */
 export function reply(code: number, text: string | string[]): Reply {
+  if (typeof text === 'string' && !text.includes('\n')) return { code, lines: [text] };
   const parts = Array.isArray(text) ? text : [text];
   const lines = parts.flatMap((p) => p.split(/\r?\n/));
   return { code, lines: lines.length > 0 ? lines : [''] };

@@ -2,8 +2,8 @@
  * The data channel around the edges of issue 10, item 1: ABOR while a
  * transfer waits for its passive connection, a second EPSV replacing a
  * pending one, a connection that arrives (and even closes) before the
- * command, a second connection to the same listener, and the control
- * connection closing during the wait. Every wait is on a server signal
+ * command, a second connection to the same listener, the listener kept for
+ * the next transfer, and the control connection closing during the wait. Every wait is on a server signal
  * (see dataOrder.ts), bounded.
  */
 import { test, type TestContext } from 'node:test';
@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { waitForEvent } from '../helpers/events.js';
 import { FtpsControl, readAllBounded, within } from '../helpers/tls.js';
+import { SPARE_MS } from '../../src/server/data/channel.js';
 import { REPLY_MS, SEED, checkVerb, connectData, epsvPort, seedHome, waitForDataChannel } from '../helpers/dataOrder.js';
 
 async function setup(t: TestContext): Promise<{ srv: TestServer; c: FtpsControl }> {
@@ -158,7 +159,12 @@ test('a second connection to a listener that already holds one is refused; the f
   const accepted = waitForDataChannel('accepted', port);
   const data = await connectData(port);
   await accepted;
-  await assertRefused(port);
+  // The listener stays open for the session's next transfer: the extra connection is closed unused.
+  const refused = waitForDataChannel('refused', port, (m) => m.reason === 'extra');
+  const extra = await connectData(port);
+  const extraBytes = readAllBounded(extra, REPLY_MS);
+  await refused;
+  assert.equal((await extraBytes).length, 0);
   assert.equal((await c.cmd(`RETR ${SEED.name}`)).code, 150);
   const bytes = await readAllBounded(data, REPLY_MS);
   data.destroy();
@@ -174,4 +180,51 @@ test('the control connection closing while a transfer waits for its data connect
   c.close();
   await ended;
   await assertRefused(port);
+});
+
+test("the next EPSV reuses the last transfer's listener: same port, stale connections refused, byte-exact transfers", async (t) => {
+  const { c } = await setup(t);
+  const fetch = async (port: number) => {
+    const data = await connectData(port);
+    assert.equal((await c.cmd(`RETR ${SEED.name}`)).code, 150);
+    const bytes = await readAllBounded(data, REPLY_MS);
+    assert.equal((await c.read(REPLY_MS))?.code, 226);
+    assert.ok(bytes.equals(SEED.bytes));
+  };
+  const port = await epsvPort(c);
+  await fetch(port);
+  // Between transfers the kept listener takes nothing: a connection now is stale.
+  const stale = waitForDataChannel('refused', port, (m) => m.reason === 'stale');
+  const early = await connectData(port);
+  await stale;
+  await closedByServer(early);
+  assert.equal(await epsvPort(c), port);
+  await fetch(port);
+  // A passive mode that ABOR drops closes its listener, kept or not.
+  const next = await epsvPort(c);
+  assert.equal(next, port);
+  assert.equal((await c.cmd('ABOR')).code, 225);
+  await assertRefused(port);
+});
+
+test('a kept listener nobody asks for closes after SPARE_MS', async (t) => {
+  const { c } = await setup(t);
+  const port = await epsvPort(c);
+  const data = await connectData(port);
+  assert.equal((await c.cmd(`RETR ${SEED.name}`)).code, 150);
+  await readAllBounded(data, REPLY_MS);
+  assert.equal((await c.read(REPLY_MS))?.code, 226);
+  const deadline = Date.now() + SPARE_MS + REPLY_MS;
+  let open = true;
+  while (open && Date.now() < deadline) {
+    open = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ port, host: '127.0.0.1' });
+      s.once('error', () => resolve(false));
+      s.once('connect', () => {
+        s.destroy();
+        setTimeout(() => resolve(true), 100);
+      });
+    });
+  }
+  assert.equal(open, false, `port ${port} still listens ${SPARE_MS + REPLY_MS} ms after its transfer`);
 });

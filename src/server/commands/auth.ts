@@ -87,7 +87,7 @@ function acct({ session }: CommandContext): Reply {
 
 function rein({ session }: CommandContext): Reply {
   logout(session);
-  session.data.reset();
+  session.data.close();
   session.armTimer();
   return reply(220, 'Service ready for new user.');
 }

@@ -8,7 +8,8 @@
  * at the same time): the listener's state stays current until a transfer
  * has taken a connection or given up, so either order is accepted, from
  * the control connection's address only (unless foreign addresses are
- * allowed).
+ * allowed). A transfer's listener is kept for a moment and reused by the
+ * session's next PASV/EPSV, which then announces the same port.
  */
 import { channel as diagnosticsChannel } from 'node:diagnostics_channel';
 import { connect, type Server, type Socket } from 'node:net';
@@ -23,10 +24,19 @@ export type DataWrapper = (socket: Socket) => Promise<Duplex>;
 /** Gets the connection (or why there is none) while `open()` waits. */
 type Waiter = (err: Error | null, socket?: Socket) => void;
 
+/** Which passive mode a listener's connections are for (a kept listener serves the next one). */
+interface Slot {
+  mode?: Passive;
+}
+
 interface Passive {
   kind: 'passive';
   server: Server;
   port: number;
+  host: string;
+  slot: Slot;
+  /** Closes a listener nobody uses. */
+  idle: NodeJS.Timeout;
   /** The connection for the next transfer, once one has arrived. */
   socket: Socket | null;
   /** Set while a transfer waits for the connection. */
@@ -34,6 +44,22 @@ interface Passive {
 }
 
 type Mode = { kind: 'none' } | Passive | { kind: 'active'; host: string; port: number };
+
+/** A listener kept after a transfer, for the session's next passive mode. */
+interface Spare {
+  server: Server;
+  port: number;
+  host: string;
+  slot: Slot;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * How long the listener of a transfer is kept for the next PASV/EPSV. A
+ * client fetching many files asks again within milliseconds; an idle
+ * session does not hold a port of the passive range for long.
+ */
+export const SPARE_MS = 2000;
 
 /** Why a data connection could not be had. */
 export class DataConnectionError extends Error {}
@@ -106,6 +132,7 @@ export interface DataChannelOptions {
 /** One session's data channel. */
 export class DataChannel {
   private mode: Mode = { kind: 'none' };
+  private spare: Spare | null = null;
   /** Bumped by every reset, so a listener that opens after one is dropped. */
   private epoch = 0;
 
@@ -116,29 +143,61 @@ export class DataChannel {
     return this.mode.kind !== 'none';
   }
 
-  /** Opens a passive listener on `host` (closing any earlier one); returns its port. */
+  /**
+   * Opens a passive listener on `host` (closing any earlier one that no
+   * transfer used); returns its port. The listener of the session's last
+   * transfer is reused while it is kept (see {@link SPARE_MS}).
+   */
   async listen(host: string): Promise<number> {
     this.reset();
     const epoch = this.epoch;
-    const slot: { mode?: Passive } = {};
-    const server = await this.opts.pool.listen(host, (socket) => this.incoming(slot.mode, socket));
+    const spare = this.takeSpare(host);
+    const slot: Slot = spare?.slot ?? {};
+    const server = spare?.server ?? (await this.opts.pool.listen(host, (socket) => this.incoming(slot.mode, socket)));
     if (epoch !== this.epoch) {
       // Reset (e.g. the session ended) while the listener was opening.
       server.close();
       throw new DataConnectionError('The data channel was closed.');
     }
-    const port = (server.address() as { port: number }).port;
-    const mode: Passive = { kind: 'passive', server, port, socket: null, waiter: null };
-    slot.mode = mode;
-    this.mode = mode;
+    const port = spare?.port ?? (server.address() as { port: number }).port;
     server.unref();
     // A listener nobody connects to, and no transfer waits on, is closed after the data timeout.
     const idle = setTimeout(() => {
       if (this.mode === mode && !mode.socket && !mode.waiter) this.reset();
     }, this.opts.timeoutMs);
     idle.unref();
-    server.once('close', () => clearTimeout(idle));
+    const mode: Passive = { kind: 'passive', server, port, host, slot, idle, socket: null, waiter: null };
+    slot.mode = mode;
+    this.mode = mode;
     return port;
+  }
+
+  /** The kept listener if it is on `host` and still listening (it is then no longer spare); any other is closed. */
+  private takeSpare(host: string): Spare | null {
+    const spare = this.spare;
+    this.spare = null;
+    if (!spare) return null;
+    clearTimeout(spare.timer);
+    if (spare.host === host && spare.server.listening) return spare;
+    stopListening(spare.server);
+    return null;
+  }
+
+  /**
+   * Keeps the listener of a passive mode whose transfer has its connection,
+   * for the next PASV/EPSV: a client fetching many files saves a socket,
+   * bind and listen per file. Connections to it meanwhile are refused as
+   * stale; it closes after SPARE_MS unused.
+   */
+  private keep(mode: Passive): void {
+    if (!mode.server.listening) return;
+    const timer = setTimeout(() => {
+      if (this.spare?.server !== mode.server) return;
+      this.spare = null;
+      stopListening(mode.server);
+    }, SPARE_MS);
+    timer.unref();
+    this.spare = { server: mode.server, port: mode.port, host: mode.host, slot: mode.slot, timer };
   }
 
   /** A connection to a passive listener: who it is from (its PROXY header first, if it must have one), then `accept`. */
@@ -152,7 +211,7 @@ export class DataChannel {
   /**
    * A connection to a passive listener, from `from`. The first one from the
    * right address is taken, whether a transfer already waits for it or not;
-   * the listener then closes.
+   * any later one is refused.
    */
   private accept(mode: Passive | undefined, socket: Socket, from: string): void {
     const refuse = (reason: 'foreign' | 'stale' | 'extra') => {
@@ -173,7 +232,6 @@ export class DataChannel {
     // transfer still gets a live connection.
     socket.allowHalfOpen = true;
     mode.socket = socket;
-    stopListening(mode.server);
     publish({ event: 'accepted', port: mode.port, from });
     if (diagnostics.hasSubscribers) this.watchHeld(mode, socket, from);
     mode.waiter?.(null, socket);
@@ -210,16 +268,18 @@ export class DataChannel {
     return usable(await this.waitPassive(mode, abort));
   }
 
-  /** Ends the passive mode once a transfer has its connection or gave up. */
-  private release(mode: Passive): void {
+  /** Ends the passive mode once a transfer has its connection (its listener is kept) or gave up. */
+  private release(mode: Passive, used: boolean): void {
     mode.waiter = null;
-    stopListening(mode.server);
+    clearTimeout(mode.idle);
     if (this.mode === mode) this.mode = { kind: 'none' };
+    if (used) this.keep(mode);
+    else stopListening(mode.server);
   }
 
   private waitPassive(mode: Passive, abort: TransferAbort): Promise<Socket> {
     if (mode.socket) {
-      this.release(mode);
+      this.release(mode, true);
       return Promise.resolve(mode.socket);
     }
     return new Promise((resolve, reject) => {
@@ -229,8 +289,8 @@ export class DataChannel {
         settled = true;
         clearTimeout(timer);
         off();
-        // At once, not in a later turn: a connection arriving after this must find no listener.
-        this.release(mode);
+        // At once, not in a later turn: a connection arriving after this is refused as stale.
+        this.release(mode, !err);
         if (err) reject(err);
         else resolve(s as Socket);
       };
@@ -272,8 +332,19 @@ export class DataChannel {
     const mode = this.mode;
     this.mode = { kind: 'none' };
     if (mode.kind !== 'passive') return;
+    clearTimeout(mode.idle);
     stopListening(mode.server);
     mode.socket?.destroy();
     mode.waiter?.(new DataConnectionError('The data channel was closed.'));
+  }
+
+  /** Resets, and closes the listener kept for the next transfer (the session ends, or a new user starts). */
+  close(): void {
+    this.reset();
+    const spare = this.spare;
+    this.spare = null;
+    if (!spare) return;
+    clearTimeout(spare.timer);
+    stopListening(spare.server);
   }
 }

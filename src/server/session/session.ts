@@ -350,7 +350,7 @@ export class FtpSession implements Session {
     this.closed = true;
     this.idleDeadline = 0;
     this.transfer?.abort();
-    this.dataChannel?.reset();
+    this.dataChannel?.close();
     this.queue.length = 0;
     this.markEnded();
   }
