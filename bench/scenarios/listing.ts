@@ -6,7 +6,7 @@
 import { NAMES } from '../dataset.js';
 import { download } from '../ftp/data.js';
 import { rssKiB, treeMemory } from '../proc.js';
-import { CLIENT_CPU, measure, openSession, sleep, type Ctx, type Metrics, type Scenario } from './common.js';
+import { CLIENT_CPU, measure, openSession, quiesce, sleep, type Ctx, type Metrics, type Scenario } from './common.js';
 
 /** Peak RSS growth of the server (tree) while `fn` runs, sampled every 20 ms. */
 async function withPeakRss<T>(ctx: Ctx, fn: () => Promise<T>): Promise<{ result: T; peakKiB: number }> {
@@ -45,6 +45,9 @@ export function listing(kind: 'LIST' | 'MLSD', n: number): Scenario {
       const c = await openSession(ctx, false);
       try {
         await c.expect(`CWD ${NAMES.listDir(n)}`, 2);
+        // One listing first, not measured, for every server alike: the directory's inodes cached, code paths warm.
+        await download(c, kind, true, ctx.opts.transferTimeoutMs);
+        await quiesce(ctx);
         const { result: m, peakKiB } = await withPeakRss(ctx, () => measure(ctx, () => download(c, kind, true, ctx.opts.transferTimeoutMs)));
         const { lines, seconds, bytes } = m.result;
         if (lines < n) throw new Error(`${kind} returned ${lines} lines for ${n} entries (cut?)`);

@@ -129,7 +129,16 @@ export interface SmallFilesSet {
   /** ...and for this long instead on a server none of the scenarios sharing `warmed` has run on yet. */
   firstWarmSeconds?: number;
   warmed?: WeakSet<object>;
+  /**
+   * Measure the warm-up's first pass over the files too (`coldCpuMsPerFile`,
+   * `coldFilesPerS`): what a server that has just started costs, before a
+   * JIT has compiled its per-file path.
+   */
+  cold?: boolean;
 }
+
+/** How long the main small-files scenarios warm up: a fresh Node server gets faster for its first few thousand files. */
+const SMALL_WARM_SECONDS = 5;
 
 /** Small files fetched one after another in one session, time-boxed. */
 export function smallFiles(tls: boolean, opts: Options): Scenario {
@@ -139,7 +148,20 @@ export function smallFiles(tls: boolean, opts: Options): Scenario {
     tls,
     dir: NAMES.small,
     size: opts.smallSize,
+    warmSeconds: SMALL_WARM_SECONDS,
+    cold: true,
   });
+}
+
+/** Fetches files 0..n-1 of `dir` in order until `deadline` (performance.now()); returns how many, each checked for its size. */
+async function fetchAll(c: Parameters<typeof download>[0], dir: string, n: number, size: number, deadline: number): Promise<number> {
+  let done = 0;
+  for (let i = 0; i < n && performance.now() < deadline; i++) {
+    const r = await download(c, `RETR ${dir}/${NAMES.smallFile(i)}`, false, 30_000);
+    if (r.bytes !== size) throw new Error(`short RETR of a small file: ${r.bytes} of ${size} bytes`);
+    done++;
+  }
+  return done;
 }
 
 /** The small-files scenario on a given set of files (the scaling scenarios use other sizes). */
@@ -154,14 +176,21 @@ export function smallFilesOf(set: SmallFilesSet): Scenario {
       { key: 'filesPerS', label: 'rate', unit: 'files/s', better: 'higher', digits: 0 },
       { key: 'cpuMsPerFile', label: 'server CPU', unit: 'ms/file', better: 'lower', digits: 3 },
       { key: 'files', label: 'files fetched', unit: 'files', better: 'higher', digits: 0 },
+      ...(set.cold
+        ? [
+            { key: 'coldFilesPerS', label: 'rate, first pass after start', unit: 'files/s', better: 'higher' as const, digits: 0 },
+            { key: 'coldCpuMsPerFile', label: 'server CPU, first pass after start', unit: 'ms/file', better: 'lower' as const, digits: 3 },
+          ]
+        : []),
       CLIENT_CPU,
     ],
     applies: tlsApplies(tls),
     async run(ctx: Ctx): Promise<Metrics> {
       const c = await openSession(ctx, tls);
       try {
-        // Warm up (code paths, JIT) outside the measurement.
         const n = ctx.opts.smallFiles;
+        const cold = set.cold ? await measure(ctx, () => fetchAll(c, dir, n, size, Infinity)) : null;
+        // Warm up (code paths, JIT) outside the measurement.
         const first = set.warmed !== undefined && !set.warmed.has(ctx.server);
         const warmUntil = performance.now() + ((first ? set.firstWarmSeconds : undefined) ?? set.warmSeconds ?? 0) * 1000;
         set.warmed?.add(ctx.server);
@@ -170,16 +199,9 @@ export function smallFilesOf(set: SmallFilesSet): Scenario {
         }
         await quiesce(ctx);
         const deadline = performance.now() + ctx.opts.budgetSeconds * 1000;
-        const m = await measure(ctx, async () => {
-          let done = 0;
-          for (let i = 0; i < ctx.opts.smallFiles && performance.now() < deadline; i++) {
-            const r = await download(c, `RETR ${dir}/${NAMES.smallFile(i)}`, false, 30_000);
-            if (r.bytes !== size) throw new Error(`short RETR of a small file: ${r.bytes} of ${size} bytes`);
-            done++;
-          }
-          return done;
-        });
-        return { filesPerS: m.result / m.wall, cpuMsPerFile: (m.serverCpu * 1000) / m.result, files: m.result, clientCpu: m.clientPct };
+        const m = await measure(ctx, () => fetchAll(c, dir, n, size, deadline));
+        const coldMetrics: Metrics = cold ? { coldFilesPerS: cold.result / cold.wall, coldCpuMsPerFile: (cold.serverCpu * 1000) / cold.result } : {};
+        return { filesPerS: m.result / m.wall, cpuMsPerFile: (m.serverCpu * 1000) / m.result, files: m.result, clientCpu: m.clientPct, ...coldMetrics };
       } finally {
         await c.quit();
       }
