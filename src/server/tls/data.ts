@@ -12,6 +12,7 @@ import { TLSSocket, type SecureContext } from 'node:tls';
 import type { TransferAbort } from '../data/abort.js';
 import { peekClientHello, ticketKeyNames } from './hello.js';
 import { TicketIssuers } from './issuers.js';
+import { holdContext } from './material.js';
 
 /** A data connection refused at the TLS level, with its reply. */
 export class DataTlsError extends Error {
@@ -55,6 +56,7 @@ export function secureDataConnection(raw: Socket, context: SecureContext, opts: 
     const off = opts.abort.on(() => fail(new DataTlsError(426, 'Transfer aborted.')));
     const handshake = (chosen: SecureContext) => {
       const s = new TLSSocket(raw, { isServer: true, secureContext: chosen });
+      s.once('close', holdContext(chosen));
       secure = s;
       s.once('error', onError);
       s.once('secure', () => {

@@ -91,11 +91,12 @@ export class TicketIssuers {
 
   /**
    * The control connection of `context` has ended: its tickets count for
-   * siblings as it was now (not at all if it was not logged in).
+   * siblings as it was now (not at all if it was not logged in). False when
+   * `context` was not (or no longer) a live one of this registry.
    */
-  retire(context: SecureContext): void {
+  retire(context: SecureContext): boolean {
     const entry = entries.get(context);
-    if (entry?.registry !== this || !entry.context) return;
+    if (entry?.registry !== this || !entry.context) return false;
     entries.delete(context);
     this.live.delete(entry.name);
     entry.last = entry.owner && whoOf(entry.owner);
@@ -109,6 +110,7 @@ export class TicketIssuers {
       this.retired.delete(name);
     }
     this.settled();
+    return true;
   }
 
   /**
