@@ -73,6 +73,7 @@ export class FtpSession implements Session {
   /** Resolves when the session has ended, for graceful shutdown. */
   readonly ended: Promise<void>;
   private markEnded!: () => void;
+  private cleanedUp = false;
 
   constructor(
     readonly id: number,
@@ -345,7 +346,10 @@ export class FtpSession implements Session {
     }
   }
 
+  /** Once, when the connection has closed (after AUTH TLS both the TLS socket and the one under it report it). */
   private cleanup(): void {
+    if (this.cleanedUp) return;
+    this.cleanedUp = true;
     if (this.tls) this.server.tls?.retire(this.tls.context);
     this.closed = true;
     this.idleDeadline = 0;
