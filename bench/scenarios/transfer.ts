@@ -189,7 +189,7 @@ export function smallFilesOf(set: SmallFilesSet): Scenario {
       const c = await openSession(ctx, tls);
       try {
         const n = ctx.opts.smallFiles;
-        const cold = set.cold ? await measure(ctx, () => fetchAll(c, dir, n, size, Infinity)) : null;
+        const cold = set.cold ? await measure(ctx, () => fetchAll(c, dir, n, size, performance.now() + ctx.opts.budgetSeconds * 1000)) : null;
         // Warm up (code paths, JIT) outside the measurement.
         const first = set.warmed !== undefined && !set.warmed.has(ctx.server);
         const warmUntil = performance.now() + ((first ? set.firstWarmSeconds : undefined) ?? set.warmSeconds ?? 0) * 1000;
