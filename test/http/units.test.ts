@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { entityTag, ifRangeHolds, parseRange, preconditions } from '../../src/http/conditions.js';
 import { decodeTarget, encodeName, inDropBox } from '../../src/http/paths.js';
-import { escapeHtml, humanSize, PAGE_CSP, pageHead, pageRows, pageTail } from '../../src/http/page.js';
+import { escapeHtml, humanSize, isoTime, PAGE_CSP, pageHead, pageRows, pageTail } from '../../src/http/page.js';
 import { contentDisposition, contentType } from '../../src/http/mime.js';
 import { orderedListing, type ListingRules } from '../../src/http/listing.js';
 import { anonymousAccess } from '../../src/auth/access.js';
@@ -177,6 +177,32 @@ test('humanSize', () => {
     [1.25 * 1024 ** 3, '1.3 GiB'],
   ];
   for (const [n, text] of cases) assert.equal(humanSize(n), text, String(n));
+});
+
+test('isoTime: exactly toISOString, across days, before 1970, past the years it formats itself', () => {
+  const day = 86_400_000;
+  const times = [
+    0,
+    -1,
+    1,
+    day - 1,
+    day,
+    -day,
+    -day - 1,
+    1_764_700_000_123,
+    253_402_300_799_999,
+    253_402_300_800_000,
+    -62_167_219_200_000,
+    -62_167_219_200_001,
+    8.64e15,
+    -8.64e15,
+    1.5,
+    -0.5,
+  ];
+  // A deterministic spread, back and forth between days (the day part is kept from call to call).
+  for (let i = 0; i < 5000; i++) times.push(((i * 7_919_000_017) % 4e12) - 1e12, 1_764_700_000_000 + ((i * 1_234_567) % (3 * day)));
+  for (const ms of times) assert.equal(isoTime(ms), new Date(ms).toISOString(), String(ms));
+  assert.throws(() => isoTime(NaN), RangeError);
 });
 
 test('contentType and contentDisposition', () => {
