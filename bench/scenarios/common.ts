@@ -111,12 +111,12 @@ export async function quiesce(ctx: Ctx): Promise<void> {
 }
 
 /**
- * Waits until the server has been idle (under `quietPct` of a core over a
+ * Waits until the server has been idle (under `quietPct` of a core (a profiler's sampling uses 2-4%) over a
  * 100 ms window) or `maxMs` has passed: work a fresh server does after it
  * started listening (a start-up sweep of its trees) or that a warm-up left
  * running then does not count in the measurement. True when it was idle.
  */
-export async function untilIdle(ctx: Ctx, maxMs = 10_000, quietPct = 2): Promise<boolean> {
+export async function untilIdle(ctx: Ctx, maxMs = 10_000, quietPct = 5): Promise<boolean> {
   const tree = ctx.spec.forks;
   const deadline = performance.now() + maxMs;
   let before = (await serverCpu(ctx.server, tree)).total;
