@@ -188,11 +188,24 @@ export function pageHead(dir: string, message: string | null, sorted: boolean): 
  */
 function row(e: PageEntry): string {
   const dir = e.type === 'dir';
-  const text = escapeHtml(e.name);
+  // A name of unreserved characters only (nearly all) is its own HTML text and its own link.
+  const plain = isUnreserved(e.name);
+  const text = plain ? e.name : escapeHtml(e.name);
   const shown = dir ? text + '/' : text;
-  const name = e.linked ? `<a href="${encodeName(e.name)}${dir ? '/' : ''}">${shown}</a>` : `${shown} <span class="note">(upload only)</span>`;
+  const href = plain ? e.name : encodeName(e.name);
+  const name = e.linked ? `<a href="${href}${dir ? '/' : ''}">${shown}</a>` : `${shown} <span class="note">(upload only)</span>`;
   const size = dir ? '<td>-</td>' : `<td title="${e.size} bytes">${humanSize(e.size)}</td>`;
   return `<tr${dir ? ' class="d"' : ''}><td>${name}</td>${size}<td>${timeCell(e.mtime.getTime())}</td></tr>\n`;
+}
+
+/** True when every character of `name` is unreserved in URLs (A-Z a-z 0-9 . _ ~ -), none of which HTML escapes. */
+export function isUnreserved(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    const ok = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x5f || c === 0x7e || c === 0x2d;
+    if (!ok) return false;
+  }
+  return true;
 }
 
 /** The last time cell made: entries unpacked or copied together share their times. */

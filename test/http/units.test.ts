@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { entityTag, identityHash, ifRangeHolds, parseRange, preconditions } from '../../src/http/conditions.js';
 import { decodeTarget, encodeName, inDropBox } from '../../src/http/paths.js';
-import { escapeHtml, humanSize, isoTime, PAGE_CSP, pageHead, pageRows, pageTail } from '../../src/http/page.js';
+import { escapeHtml, humanSize, isoTime, isUnreserved, PAGE_CSP, pageHead, pageRows, pageTail } from '../../src/http/page.js';
 import { contentDisposition, contentType } from '../../src/http/mime.js';
 import { orderedListing, type ListingRules } from '../../src/http/listing.js';
 import { anonymousAccess } from '../../src/auth/access.js';
@@ -208,6 +208,17 @@ test('isoTime: exactly toISOString, across days, before 1970, past the years it 
   for (let i = 0; i < 5000; i++) times.push(((i * 7_919_000_017) % 4e12) - 1e12, 1_764_700_000_000 + ((i * 1_234_567) % (3 * day)));
   for (const ms of times) assert.equal(isoTime(ms), new Date(ms).toISOString(), String(ms));
   assert.throws(() => isoTime(NaN), RangeError);
+});
+
+test('isUnreserved: exactly the names that escapeHtml and encodeName leave as they are', () => {
+  for (let c = 0; c < 0x180; c++) {
+    for (const name of [String.fromCharCode(c), `a${String.fromCharCode(c)}b`]) {
+      const same = escapeHtml(name) === name && encodeName(name) === name;
+      assert.equal(isUnreserved(name), same, JSON.stringify(name));
+    }
+  }
+  assert.equal(isUnreserved(''), true);
+  assert.equal(isUnreserved('entry-000123.txt'), true);
 });
 
 test('contentType and contentDisposition', () => {
