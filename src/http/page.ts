@@ -213,33 +213,60 @@ let lastTime = { ms: NaN, html: '' };
 
 function timeCell(ms: number): string {
   if (ms !== lastTime.ms) {
-    const iso = isoTime(ms);
-    lastTime = { ms, html: `<time datetime="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 16)}</time>` };
+    const m = minuteOf(ms);
+    // Built from the minute's texts without slicing a whole ISO time per row.
+    const html = m ? `<time datetime="${m.iso}:${seconds(ms - m.start)}Z">${m.shown}</time>` : isoCell(new Date(ms).toISOString());
+    lastTime = { ms, html };
   }
   return lastTime.html;
 }
 
-const DAY_MS = 86_400_000;
-/** The last day formatted by {@link isoTime}: `YYYY-MM-DD`. */
-let lastDay = { day: NaN, text: '' };
+function isoCell(iso: string): string {
+  return `<time datetime="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 16)}</time>`;
+}
+
+const MINUTE_MS = 60_000;
+
+/** A minute's texts: `YYYY-MM-DDTHH:MM` and `YYYY-MM-DD HH:MM`. */
+interface Minute {
+  start: number;
+  iso: string;
+  shown: string;
+}
+
+/** The last minute formatted: the entries of a directory are mostly from a few minutes. */
+let lastMinute: Minute = { start: NaN, iso: '', shown: '' };
+
+/** The minute of `ms` (whole milliseconds), or null outside the years 0-9999 (and for invalid times). */
+function minuteOf(ms: number): Minute | null {
+  const start = Math.floor(ms / MINUTE_MS) * MINUTE_MS;
+  if (start !== lastMinute.start) {
+    if (!(start >= MIN_TIME && start <= MAX_TIME)) return null;
+    const iso = new Date(start).toISOString().slice(0, 16);
+    lastMinute = { start, iso, shown: iso.slice(0, 10) + ' ' + iso.slice(11) };
+  }
+  return lastMinute;
+}
+
+/** The times toISOString writes with a four-digit year: 0000-01-01 to 9999-12-31. */
+const MIN_TIME = -62_167_219_200_000;
+const MAX_TIME = 253_402_300_799_999;
+
+/** `SS.mmm` of the milliseconds into a minute. */
+function seconds(t: number): string {
+  return `${two(Math.floor(t / 1000))}.${three(t % 1000)}`;
+}
 
 /**
- * `new Date(ms).toISOString()`, with the date part made once per day: the
- * entries of a directory are mostly from a few days, and toISOString costs
- * about a microsecond a call. Times outside the years 0-9999 (and invalid
- * ones) are left to toISOString.
+ * `new Date(ms).toISOString()`, with the date, hour and minute made once
+ * per minute: the entries of a directory are mostly from a few minutes,
+ * and toISOString costs about a microsecond a call. Times outside the
+ * years 0-9999 (and invalid ones) are left to toISOString.
  */
 export function isoTime(time: number): string {
   const ms = Math.trunc(time) + 0; // as Date keeps it: whole milliseconds, no -0
-  const day = Math.floor(ms / DAY_MS);
-  if (day !== lastDay.day) {
-    const text = new Date(day * DAY_MS).toISOString();
-    if (text.length !== 24) return new Date(ms).toISOString();
-    lastDay = { day, text: text.slice(0, 10) };
-  }
-  const t = ms - day * DAY_MS;
-  const s = Math.floor(t / 1000);
-  return `${lastDay.text}T${two(Math.floor(s / 3600))}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}.${three(t % 1000)}Z`;
+  const m = minuteOf(ms);
+  return m ? `${m.iso}:${seconds(ms - m.start)}Z` : new Date(ms).toISOString();
 }
 
 function two(n: number): string {
