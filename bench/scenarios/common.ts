@@ -111,6 +111,25 @@ export async function quiesce(ctx: Ctx): Promise<void> {
 }
 
 /**
+ * Waits until the server has been idle (under `quietPct` of a core (a profiler's sampling uses 2-4%) over a
+ * 100 ms window) or `maxMs` has passed: work a fresh server does after it
+ * started listening (a start-up sweep of its trees) or that a warm-up left
+ * running then does not count in the measurement. True when it was idle.
+ */
+export async function untilIdle(ctx: Ctx, maxMs = 10_000, quietPct = 5): Promise<boolean> {
+  const tree = ctx.spec.forks;
+  const deadline = performance.now() + maxMs;
+  let before = (await serverCpu(ctx.server, tree)).total;
+  while (performance.now() < deadline) {
+    await sleep(100);
+    const now = (await serverCpu(ctx.server, tree)).total;
+    if (((now - before) / 0.1) * 100 < quietPct) return true;
+    before = now;
+  }
+  return false;
+}
+
+/**
  * Other processes' share of the server's core (%), from their CPU seconds
  * there over `wall` seconds; below 3 clock ticks it is measurement grain, 0.
  */

@@ -12,7 +12,11 @@
  *   a little more, and curl measured both servers 5-10% faster.
  * - `http-clients`: N clients at once, each a fresh connection and one GET
  *   of the client file: aggregate MB/s (from the first start to the last
- *   finish), per-client times, server CPU per GiB.
+ *   finish), per-client times, server CPU per GiB. The same N downloads
+ *   run once before, not measured, and the measurement waits until the
+ *   server is idle: a fresh Node process runs its first requests in the
+ *   interpreter, and a Wharf just started sweeps its trees for leftover
+ *   uploads in the background (both were measured before).
  * - `http-dir-N`: the page of the directory of N entries (HTML), GET over
  *   and over on one kept-alive connection, time-boxed: time per page and
  *   server CPU per page. The first page (not measured) is kept and checked
@@ -42,6 +46,7 @@ import {
   type Measured,
   type Metrics,
   type Scenario,
+  untilIdle,
 } from './common.js';
 
 const httpApplies = (spec: ServerSpec) => (spec.protocols ?? []).includes('http');
@@ -131,6 +136,19 @@ export function httpClients(opts: Options): Scenario {
       const t = target(ctx);
       const n = ctx.opts.clients;
       const size = ctx.opts.clientBytes;
+      const get = async (): Promise<HttpResult> => {
+        // As for FTP: a client not connected within 5 s counts as not served.
+        const r = await httpGet(t.host, t.port, `/${NAMES.client}`, { timeoutMs: ctx.opts.transferTimeoutMs, connectTimeoutMs: 5_000 });
+        checkFile(r, size, `GET /${NAMES.client}`);
+        return r;
+      };
+      // Warm-up, every server alike: the same requests once, not measured (a fresh Node process runs them in its
+      // interpreter), then until the server is idle (a start-up sweep of a server just started is not measured either).
+      const warm = await pool(n, n, get);
+      const failed = warm.filter((w) => w.status === 'rejected').length;
+      if (failed > 0) ctx.note(`${failed} of ${n} warm-up downloads failed`);
+      await quiesce(ctx);
+      if (!(await untilIdle(ctx))) ctx.note('the server was still busy 10 s after the warm-up');
       const times: number[] = [];
       let bytes = 0;
       let first = Infinity;
@@ -139,9 +157,7 @@ export function httpClients(opts: Options): Scenario {
         pool(n, n, async () => {
           const t0 = performance.now();
           first = Math.min(first, t0);
-          // As for FTP: a client not connected within 5 s counts as not served.
-          const r = await httpGet(t.host, t.port, `/${NAMES.client}`, { timeoutMs: ctx.opts.transferTimeoutMs, connectTimeoutMs: 5_000 });
-          checkFile(r, size, `GET /${NAMES.client}`);
+          const r = await get();
           const t1 = performance.now();
           last = Math.max(last, t1);
           bytes += r.bytes;

@@ -59,8 +59,23 @@ export interface Validators {
  * a file replaced by another of the same size and time still changes tag.
  */
 export function entityTag(st: VfsStat): string {
-  const id = st.unique === undefined ? '' : '-' + createHash('sha256').update(st.unique).digest('base64url').slice(0, 8);
+  const id = st.unique === undefined ? '' : '-' + identityHash(st.unique);
   return `"${st.size.toString(16)}-${Math.floor(st.mtime.getTime()).toString(16)}${id}"`;
+}
+
+/** Identity hashes made lately: the same few files are downloaded again and again, and a hash costs more than the rest of the tag. */
+const identities = new Map<string, string>();
+const MAX_IDENTITIES = 4096;
+
+/** The first 8 characters of the identity's SHA-256 (base64url), from {@link identities} when made lately. */
+export function identityHash(unique: string): string {
+  let hash = identities.get(unique);
+  if (hash === undefined) {
+    hash = createHash('sha256').update(unique).digest('base64url').slice(0, 8);
+    if (identities.size >= MAX_IDENTITIES) identities.clear();
+    identities.set(unique, hash);
+  }
+  return hash;
 }
 
 /** The entity tags of an If-Match / If-None-Match list, or '*' for any. */

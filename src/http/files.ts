@@ -56,9 +56,28 @@ function decide(req: IncomingMessage, st: VfsStat, v: Validators): 'not-modified
   return parseRange(req.headers.range, st.size);
 }
 
-/** Serves the file at `path` (stat `st`, already checked to be a readable file). */
-export async function serveFile(ctx: RequestContext, req: IncomingMessage, res: ServerResponse, path: string, st: VfsStat): Promise<void> {
-  let stat = st;
+/** A file to serve: its path, its stat, and the handle when the caller has opened it already (with that stat). */
+export interface FileTarget {
+  path: string;
+  stat: VfsStat;
+  opened?: ReadHandle;
+}
+
+/** Serves a file (already checked to be a readable file); a handle opened for it is closed when not used. */
+export async function serveFile(ctx: RequestContext, req: IncomingMessage, res: ServerResponse, file: FileTarget): Promise<void> {
+  try {
+    return await serveStat(ctx, req, res, file);
+  } finally {
+    if (file.opened && !used.has(file.opened)) file.opened.close();
+  }
+}
+
+/** Handles passed to {@link send} (which closes them). */
+const used = new WeakSet<ReadHandle>();
+
+async function serveStat(ctx: RequestContext, req: IncomingMessage, res: ServerResponse, file: FileTarget): Promise<void> {
+  const { path, opened } = file;
+  let stat = file.stat;
   for (let attempt = 0; attempt < OPEN_ATTEMPTS; attempt++) {
     const v: Validators = { etag: entityTag(stat), mtime: stat.mtime };
     const headers = fileHeaders(path, v);
@@ -72,7 +91,8 @@ export async function serveFile(ctx: RequestContext, req: IncomingMessage, res: 
     }
     if (req.method === 'HEAD') return void res.writeHead(200, { ...headers, 'Content-Length': stat.size }).end();
     const start = d.kind === 'partial' ? d.start : 0;
-    const handle = await ctx.area.vfs.read(path, start);
+    const handle = opened && start === 0 ? opened : await ctx.area.vfs.read(path, start);
+    used.add(handle);
     if (!sameFile(handle.stat, stat)) {
       handle.close();
       stat = handle.stat;

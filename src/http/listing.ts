@@ -13,7 +13,7 @@ import { joinPath } from '../vfs/path.js';
 import type { Vfs, VfsStat } from '../vfs/types.js';
 import type { PageEntry } from './page.js';
 import { dropBoxEntries, encodeName } from './paths.js';
-import { collatorOrder, naturalKey, naturalOrder } from './sortKey.js';
+import { appendKey, collatorOrder, fromCodes, naturalKey, naturalOrder } from './sortKey.js';
 
 /** Entries collected and sorted per page at most; past this, the two-pass stream. */
 export const MAX_SORTED = 20_000;
@@ -74,18 +74,22 @@ function keyedOrder(a: Keyed, b: Keyed): number {
 /**
  * Sorts entries into page order. When every name has a key (ASCII names,
  * nearly every archive), the keys (with the directory flag in front and
- * the entry's index behind a NUL) are sorted as plain strings by the
- * engine, without a comparison function; runs of equal keys are then
- * put in the collator's order. Otherwise, a comparison on the keys with
- * the collator for the names without one.
+ * the entry's index behind a NUL, in three fixed-width characters) are
+ * sorted as plain strings by the engine, without a comparison function;
+ * runs of equal keys are then put in the collator's order. Otherwise, a
+ * comparison on the keys with the collator for the names without one.
  */
 export function sortForPage(entries: readonly PageEntry[]): PageEntry[] {
+  if (entries.length > MAX_INDEX) return sortWithCollator(entries);
   const keys = new Array<string>(entries.length);
+  const codes: number[] = [];
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i] as PageEntry;
-    const key = naturalKey(e.name);
-    if (key === null) return sortWithCollator(entries);
-    keys[i] = (e.type === 'dir' ? '0' : '1') + key + '\0' + i;
+    codes.length = 0;
+    codes.push(e.type === 'dir' ? 0x30 : 0x31);
+    if (!appendKey(e.name, codes)) return sortWithCollator(entries);
+    codes.push(0, (i >> 14) + 1, ((i >> 7) & 0x7f) + 1, (i & 0x7f) + 1);
+    keys[i] = fromCodes(codes);
   }
   keys.sort();
   const out = new Array<PageEntry>(keys.length);
@@ -94,8 +98,13 @@ export function sortForPage(entries: readonly PageEntry[]): PageEntry[] {
   return out;
 }
 
+/** Most entries {@link sortForPage} can index in its keys (three characters, each 1...128). */
+const MAX_INDEX = 128 * 128 * 128;
+
+/** The entry index at the end of a key. */
 function indexOf(key: string): number {
-  return Number(key.slice(key.lastIndexOf('\0') + 1));
+  const n = key.length;
+  return ((key.charCodeAt(n - 3) - 1) << 14) | ((key.charCodeAt(n - 2) - 1) << 7) | (key.charCodeAt(n - 1) - 1);
 }
 
 /** Puts each run of entries with equal keys (`a` and `A`) in the collator's order. */
@@ -112,9 +121,11 @@ function orderTies(keys: string[], out: PageEntry[]): void {
   }
 }
 
+/** True when two keys are equal but for their indexes (compared from the end, where names differ most). */
 function sameKey(a: string, b: string): boolean {
-  const end = a.lastIndexOf('\0');
-  return end === b.lastIndexOf('\0') && a.startsWith(b.slice(0, end));
+  if (a.length !== b.length) return false;
+  for (let i = a.length - 4; i >= 0; i--) if (a.charCodeAt(i) !== b.charCodeAt(i)) return false;
+  return true;
 }
 
 function sortWithCollator(entries: readonly PageEntry[]): PageEntry[] {

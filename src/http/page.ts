@@ -133,9 +133,11 @@ export function escapeHtml(text: string): string {
   return /[&<>"']/.test(text) ? text.replace(/[&<>"']/g, (c) => ESCAPES[c] as string) : text;
 }
 
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+
 /** A size in human units (IEC: KiB, MiB...), e.g. `512 B`, `1.5 KiB`, `64 KiB`. */
 export function humanSize(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  const units = UNITS;
   let n = bytes;
   let i = 0;
   while (n >= 1024 && i < units.length - 1) {
@@ -186,11 +188,24 @@ export function pageHead(dir: string, message: string | null, sorted: boolean): 
  */
 function row(e: PageEntry): string {
   const dir = e.type === 'dir';
-  const text = escapeHtml(e.name);
+  // A name of unreserved characters only (nearly all) is its own HTML text and its own link.
+  const plain = isUnreserved(e.name);
+  const text = plain ? e.name : escapeHtml(e.name);
   const shown = dir ? text + '/' : text;
-  const name = e.linked ? `<a href="${encodeName(e.name)}${dir ? '/' : ''}">${shown}</a>` : `${shown} <span class="note">(upload only)</span>`;
+  const href = plain ? e.name : encodeName(e.name);
+  const name = e.linked ? `<a href="${href}${dir ? '/' : ''}">${shown}</a>` : `${shown} <span class="note">(upload only)</span>`;
   const size = dir ? '<td>-</td>' : `<td title="${e.size} bytes">${humanSize(e.size)}</td>`;
   return `<tr${dir ? ' class="d"' : ''}><td>${name}</td>${size}<td>${timeCell(e.mtime.getTime())}</td></tr>\n`;
+}
+
+/** True when every character of `name` is unreserved in URLs (A-Z a-z 0-9 . _ ~ -), none of which HTML escapes. */
+export function isUnreserved(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    const ok = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x5f || c === 0x7e || c === 0x2d;
+    if (!ok) return false;
+  }
+  return true;
 }
 
 /** The last time cell made: entries unpacked or copied together share their times. */
@@ -198,17 +213,76 @@ let lastTime = { ms: NaN, html: '' };
 
 function timeCell(ms: number): string {
   if (ms !== lastTime.ms) {
-    const iso = new Date(ms).toISOString();
-    lastTime = { ms, html: `<time datetime="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 16)}</time>` };
+    const m = minuteOf(ms);
+    // Built from the minute's texts without slicing a whole ISO time per row.
+    const html = m ? `<time datetime="${m.iso}:${seconds(ms - m.start)}Z">${m.shown}</time>` : isoCell(new Date(ms).toISOString());
+    lastTime = { ms, html };
   }
   return lastTime.html;
 }
 
+function isoCell(iso: string): string {
+  return `<time datetime="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 16)}</time>`;
+}
+
+const MINUTE_MS = 60_000;
+
+/** A minute's texts: `YYYY-MM-DDTHH:MM` and `YYYY-MM-DD HH:MM`. */
+interface Minute {
+  start: number;
+  iso: string;
+  shown: string;
+}
+
+/** The last minute formatted: the entries of a directory are mostly from a few minutes. */
+let lastMinute: Minute = { start: NaN, iso: '', shown: '' };
+
+/** The minute of `ms` (whole milliseconds), or null outside the years 0-9999 (and for invalid times). */
+function minuteOf(ms: number): Minute | null {
+  const start = Math.floor(ms / MINUTE_MS) * MINUTE_MS;
+  if (start !== lastMinute.start) {
+    if (!(start >= MIN_TIME && start <= MAX_TIME)) return null;
+    const iso = new Date(start).toISOString().slice(0, 16);
+    lastMinute = { start, iso, shown: iso.slice(0, 10) + ' ' + iso.slice(11) };
+  }
+  return lastMinute;
+}
+
+/** The times toISOString writes with a four-digit year: 0000-01-01 to 9999-12-31. */
+const MIN_TIME = -62_167_219_200_000;
+const MAX_TIME = 253_402_300_799_999;
+
+/** `SS.mmm` of the milliseconds into a minute. */
+function seconds(t: number): string {
+  return `${two(Math.floor(t / 1000))}.${three(t % 1000)}`;
+}
+
+/**
+ * `new Date(ms).toISOString()`, with the date, hour and minute made once
+ * per minute: the entries of a directory are mostly from a few minutes,
+ * and toISOString costs about a microsecond a call. Times outside the
+ * years 0-9999 (and invalid ones) are left to toISOString.
+ */
+export function isoTime(time: number): string {
+  const ms = Math.trunc(time) + 0; // as Date keeps it: whole milliseconds, no -0
+  const m = minuteOf(ms);
+  return m ? `${m.iso}:${seconds(ms - m.start)}Z` : new Date(ms).toISOString();
+}
+
+function two(n: number): string {
+  return n < 10 ? '0' + n : String(n);
+}
+
+function three(n: number): string {
+  return n < 10 ? '00' + n : n < 100 ? '0' + n : String(n);
+}
+
 /** Rows for a batch of entries. */
 export function pageRows(entries: readonly PageEntry[]): string {
-  let out = '';
-  for (const e of entries) out += row(e);
-  return out;
+  // Joined once: flat, rather than a tree of concatenations to flatten when sent.
+  const rows = new Array<string>(entries.length);
+  for (let i = 0; i < entries.length; i++) rows[i] = row(entries[i] as PageEntry);
+  return rows.join('');
 }
 
 /** The end of a page: the count, a note when the directory was too large to sort, the script. */

@@ -46,6 +46,14 @@ const MAX_RUN = 0xff - LENGTH_BASE;
 /** The sort key of `name`, or null when only the collator can order it. */
 export function naturalKey(name: string): string | null {
   const codes: number[] = [];
+  return appendKey(name, codes) ? fromCodes(codes) : null;
+}
+
+/**
+ * Appends the key codes of `name` (see {@link naturalKey}) to `codes`;
+ * false when only the collator can order it (`codes` then holds a part).
+ */
+export function appendKey(name: string, codes: number[]): boolean {
   const n = name.length;
   for (let i = 0; i < n; i++) {
     const c = name.charCodeAt(i);
@@ -54,21 +62,29 @@ export function naturalKey(name: string): string | null {
       let end = i;
       while (end + 1 < n && isDigit(name.charCodeAt(end + 1))) end++;
       while (start < end && name.charCodeAt(start) === 0x30) start++; // leading zeros
-      if (end - start + 1 > MAX_RUN) return null;
+      if (end - start + 1 > MAX_RUN) return false;
       codes.push(DIGITS, LENGTH_BASE + (end - start + 1));
       for (let j = start; j <= end; j++) codes.push(name.charCodeAt(j));
       i = end;
       continue;
     }
     const rank = c < 128 ? (RANK[c] as number) : 0;
-    if (rank === 0) return null;
+    if (rank === 0) return false;
     codes.push(rank);
   }
-  // Built in slices: spreading a very long name into one call could overflow the stack.
+  return true;
+}
+
+/** The string of char codes `codes` (each below 0x100, so a one-byte string). */
+export function fromCodes(codes: number[]): string {
+  if (codes.length <= SLICE) return String.fromCharCode.apply(null, codes);
+  // Built in slices: passing a very long name's codes in one call could overflow the stack.
   let key = '';
-  for (let i = 0; i < codes.length; i += 4096) key += String.fromCharCode(...codes.slice(i, i + 4096));
+  for (let i = 0; i < codes.length; i += SLICE) key += String.fromCharCode.apply(null, codes.slice(i, i + SLICE));
   return key;
 }
+
+const SLICE = 4096;
 
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;

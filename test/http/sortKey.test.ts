@@ -61,3 +61,11 @@ test('sortForPage: directories first; names outside ASCII sorted among the rest 
   assert.deepEqual(got, ['dir2', 'dir10', 'zeta', ...files]);
   assert.deepEqual(got.slice(3, 8), ['a', 'B9', 'b10', 'émile', 'Ephemeral']);
 });
+
+test('sortForPage: 20,000 entries (past the indexes of two key characters), ties and directories, in the collator order', () => {
+  const list = names(20_000, 7);
+  const dirs = new Set(list.filter((_, i) => i % 7 === 0));
+  const got = sortForPage(entries(list, dirs)).map((e) => e.name);
+  const expected = [...list.filter((n) => dirs.has(n)).sort(collatorOrder), ...list.filter((n) => !dirs.has(n)).sort(collatorOrder)];
+  assert.deepEqual(got, expected);
+});

@@ -7,9 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { entityTag, ifRangeHolds, parseRange, preconditions } from '../../src/http/conditions.js';
+import { entityTag, identityHash, ifRangeHolds, parseRange, preconditions } from '../../src/http/conditions.js';
 import { decodeTarget, encodeName, inDropBox } from '../../src/http/paths.js';
-import { escapeHtml, humanSize, PAGE_CSP, pageHead, pageRows, pageTail } from '../../src/http/page.js';
+import { escapeHtml, humanSize, isoTime, isUnreserved, PAGE_CSP, pageHead, pageRows, pageTail } from '../../src/http/page.js';
 import { contentDisposition, contentType } from '../../src/http/mime.js';
 import { orderedListing, type ListingRules } from '../../src/http/listing.js';
 import { anonymousAccess } from '../../src/auth/access.js';
@@ -79,6 +79,11 @@ test('entityTag: strong, and changes with size, time and identity', () => {
   assert.notEqual(entityTag({ ...base, mtime: new Date(1001) }), tag);
   assert.notEqual(entityTag({ ...base, unique: '1.3' }), tag);
   assert.notEqual(entityTag({ ...base, unique: undefined }), tag);
+});
+
+test('identityHash: the SHA-256 prefix, the same when made again and past the size of the memo', () => {
+  const sha = (s: string) => createHash('sha256').update(s).digest('base64url').slice(0, 8);
+  for (let round = 0; round < 2; round++) for (let i = 0; i < 5000; i++) assert.equal(identityHash(`66306.${i}`), sha(`66306.${i}`));
 });
 
 test('decodeTarget: paths, trailing slashes, formats', () => {
@@ -177,6 +182,43 @@ test('humanSize', () => {
     [1.25 * 1024 ** 3, '1.3 GiB'],
   ];
   for (const [n, text] of cases) assert.equal(humanSize(n), text, String(n));
+});
+
+test('isoTime: exactly toISOString, across days, before 1970, past the years it formats itself', () => {
+  const day = 86_400_000;
+  const times = [
+    0,
+    -1,
+    1,
+    day - 1,
+    day,
+    -day,
+    -day - 1,
+    1_764_700_000_123,
+    253_402_300_799_999,
+    253_402_300_800_000,
+    -62_167_219_200_000,
+    -62_167_219_200_001,
+    8.64e15,
+    -8.64e15,
+    1.5,
+    -0.5,
+  ];
+  // A deterministic spread, back and forth between days (the day part is kept from call to call).
+  for (let i = 0; i < 5000; i++) times.push(((i * 7_919_000_017) % 4e12) - 1e12, 1_764_700_000_000 + ((i * 1_234_567) % (3 * day)));
+  for (const ms of times) assert.equal(isoTime(ms), new Date(ms).toISOString(), String(ms));
+  assert.throws(() => isoTime(NaN), RangeError);
+});
+
+test('isUnreserved: exactly the names that escapeHtml and encodeName leave as they are', () => {
+  for (let c = 0; c < 0x180; c++) {
+    for (const name of [String.fromCharCode(c), `a${String.fromCharCode(c)}b`]) {
+      const same = escapeHtml(name) === name && encodeName(name) === name;
+      assert.equal(isUnreserved(name), same, JSON.stringify(name));
+    }
+  }
+  assert.equal(isUnreserved(''), true);
+  assert.equal(isUnreserved('entry-000123.txt'), true);
 });
 
 test('contentType and contentDisposition', () => {
