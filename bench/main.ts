@@ -22,7 +22,7 @@ import { scalingPlots } from './plot.js';
 import { runProfile } from './profile.js';
 import { renderReport, type RawRecord, type RawRun } from './report.js';
 import { allScenarios } from './scenarios/index.js';
-import { serves, sleep, type Ctx, type Metrics, type Scenario } from './scenarios/common.js';
+import { serves, sleep, untilIdle, type Ctx, type Metrics, type Scenario } from './scenarios/common.js';
 import { SERVERS } from './servers/index.js';
 import { freePort, killAllSync } from './servers/launch.js';
 import { snapshotWharf } from './servers/wharf.js';
@@ -134,7 +134,11 @@ async function runServer(spec: ServerSpec, scenarios: Scenario[], opts: Options,
     for (const sc of scenarios) {
       if (!serves(spec, sc) || !sc.applies(spec)) continue;
       try {
-        server ??= await startServer(spec, opts, ds, workDir, wharfRoot);
+        if (!server) {
+          server = await startServer(spec, opts, ds, workDir, wharfRoot);
+          // What a server does once it listens (Wharf sweeps its trees for leftover uploads) is not its first scenario's work.
+          if (!(await untilIdle({ server, spec }, 30_000))) log(`  ${spec.name}: still busy 30 s after it started`);
+        }
         const { metrics, notes } = await runQuietly(sc, { server, spec, opts, dataset: ds, rep }, `${spec.name} ${sc.id}`);
         records.push({ kind: 'scenario', id: sc.id, server: spec.name, rep, metrics, ...(notes.length > 0 ? { notes } : {}) });
         log(`  ${spec.name} ${sc.id}: ${headline(metrics)}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`);

@@ -116,7 +116,7 @@ export async function quiesce(ctx: Ctx): Promise<void> {
  * started listening (a start-up sweep of its trees) or that a warm-up left
  * running then does not count in the measurement. True when it was idle.
  */
-export async function untilIdle(ctx: Ctx, maxMs = 10_000, quietPct = 5): Promise<boolean> {
+export async function untilIdle(ctx: Pick<Ctx, 'server' | 'spec'>, maxMs = 10_000, quietPct = 5): Promise<boolean> {
   const tree = ctx.spec.forks;
   const deadline = performance.now() + maxMs;
   let before = (await serverCpu(ctx.server, tree)).total;
