@@ -191,6 +191,12 @@ export class DataChannel {
    */
   private keep(mode: Passive): void {
     if (!mode.server.listening) return;
+    const previous = this.spare;
+    if (previous && previous.server !== mode.server) {
+      // Never two kept: the older one would outlive its timer's check.
+      clearTimeout(previous.timer);
+      stopListening(previous.server);
+    }
     const timer = setTimeout(() => {
       if (this.spare?.server !== mode.server) return;
       this.spare = null;
