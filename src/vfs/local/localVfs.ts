@@ -54,7 +54,6 @@ const openFd = (path: string, flags: number, mode = 0o644) => new Promise<number
 const readlinkAsync = (path: string) => new Promise<string>((resolve, reject) => readlink(path, (err, target) => (err ? reject(err) : resolve(target))));
 const truncateFd = (fd: number, len: number) => new Promise<void>((resolve, reject) => ftruncate(fd, len, (err) => (err ? reject(err) : resolve())));
 
-const EAGAIN = 11;
 /** Opens without the thread pool while the kernel supports it (see native/open.c). */
 let openCachedWorks = nativeAddon !== null;
 
@@ -68,7 +67,7 @@ function openCachedForRead(path: string): number | null {
   const fd = nativeAddon.openCached(path);
   if (fd >= 0) return fd;
   const code = getSystemErrorName(fd);
-  if (fd === -EAGAIN) return null;
+  if (code === 'EAGAIN') return null;
   if (code === 'ENOSYS' || code === 'EINVAL' || code === 'EPERM' || code === 'ENAMETOOLONG') {
     // No openat2 or no RESOLVE_CACHED here (EPERM: a seccomp filter); a path too long for the addon's buffer.
     if (code !== 'ENAMETOOLONG') openCachedWorks = false;
