@@ -224,24 +224,27 @@ export interface ClientsRun {
   bytes: number;
   first: number;
   last: number;
+  /** Rounds of n clients measured one after the other (1 when absent): `served` is per round. */
+  rounds?: number;
 }
 
 /** The many-clients metrics from a run; throws when every client failed, notes when some did. */
 export function clientsMetrics(ctx: Ctx, m: Measured<PromiseSettledResult<unknown>[]>, run: ClientsRun): Metrics {
   const { n, times, bytes, first, last } = run;
+  const rounds = run.rounds ?? 1;
   const failed = m.result.filter((r) => r.status === 'rejected').length;
-  if (failed === n) throw new Error(`all ${n} clients failed: ${errorSummary(m.result)}`);
+  if (failed === n * rounds) throw new Error(`all ${n} clients failed: ${errorSummary(m.result)}`);
   const out: Metrics = {
     mbps: bytes / MB / ((last - first) / 1000),
     p50: percentile(times, 50),
     p99: percentile(times, 99),
-    served: n - failed,
+    served: n - failed / rounds,
     cpuPerGiB: m.serverCpu / (bytes / GiB),
     clientCpu: m.clientPct,
   };
   if (failed > 0) {
     out.failures = failed;
-    ctx.note(`${failed} of ${n} clients failed: ${errorSummary(m.result)}`);
+    ctx.note(`${failed} of ${n * rounds} clients failed: ${errorSummary(m.result)}`);
   }
   return out;
 }
