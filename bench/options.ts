@@ -82,7 +82,7 @@ function list(name: string, fallback: string[]): string[] {
 }
 
 /** The servers of the default run, in report order (Wharf first). */
-export const ALL_SERVERS = ['wharf', 'vsftpd', 'pure-ftpd', 'pyftpdlib', 'ftp-srv', 'openssh', 'nginx', 'wharf-s3', 'rclone-s3', 's3-sdk'];
+export const ALL_SERVERS = ['wharf', 'vsftpd', 'pure-ftpd', 'pyftpdlib', 'ftp-srv', 'openssh', 'nginx', 'node-http', 'wharf-s3', 'rclone-s3', 's3-sdk'];
 
 /** Variants of Wharf, run only when named in BENCH_SERVERS (see servers/wharf.ts). */
 export const OPT_IN_SERVERS = ['wharf-console', 'wharf-hooks', 'wharf-w2', 'wharf-redis', 'rclone'];

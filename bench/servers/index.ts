@@ -1,12 +1,14 @@
 /**
  * Every server the benchmark knows, in report order (Wharf first; OpenSSH's
- * sshd serves only the SFTP scenarios, nginx only the HTTP ones; Wharf's
+ * sshd serves only the SFTP scenarios, nginx and the node-http floor only
+ * the HTTP ones; Wharf's
  * S3 front-ends, rclone's (SFTP and HTTP; FTP where rclone has it) and the
  * direct-SDK ceiling serve only the S3 scenarios;
  * Wharf's console variants last, run only when named in BENCH_SERVERS).
  */
 import { ftpsrv } from './ftpsrv.js';
 import { nginx } from './nginx.js';
+import { nodeHttp } from './nodeHttp.js';
 import { openssh } from './openssh.js';
 import { pureftpd } from './pureftpd.js';
 import { pyftpdlib } from './pyftpdlib.js';
@@ -24,6 +26,7 @@ export const SERVERS: ServerSpec[] = [
   ftpsrv,
   openssh,
   nginx,
+  nodeHttp,
   wharfS3,
   rcloneS3,
   rclone,
