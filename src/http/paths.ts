@@ -34,8 +34,12 @@ function refuse(status: 400 | 414, message: string): DecodedTarget {
   return { ok: false, status, message };
 }
 
+/** Printable ASCII without `%`: a segment that decodes to itself. */
+const PLAIN = /^[\x20-\x24\x26-\x7e]*$/;
+
 /** Percent-decodes one raw segment to text; null when the encoding or the UTF-8 is bad. */
 export function decodeSegment(raw: string): string | null {
+  if (PLAIN.test(raw)) return raw; // nearly every name: no escapes, every byte one ASCII character
   const bytes: number[] = [];
   for (let i = 0; i < raw.length; i++) {
     const c = raw.charCodeAt(i);

@@ -25,7 +25,7 @@ import { ProxyGate } from '../core/proxy.js';
 import type { SessionInfo } from '../core/sessions.js';
 import type { TlsPem } from '../core/tls.js';
 import { Admissions } from './admission.js';
-import type { HttpContext } from './context.js';
+import type { HttpContext, HttpSession, RequestContext } from './context.js';
 import { sendError } from './respond.js';
 import { PageCache } from './pageCache.js';
 import { handleRequest } from './routes.js';
@@ -41,6 +41,7 @@ export class HttpServer {
   private server: HttpServerType | HttpsServerType | null = null;
   private readonly sockets = new Set<Socket>();
   private readonly downloads = new Set<Promise<void>>();
+  private readonly contexts = new WeakMap<HttpSession, RequestContext>();
   private readonly admissions: Admissions;
   private readonly ctx: HttpContext;
   private readonly proxy: ProxyGate;
@@ -139,6 +140,16 @@ export class HttpServer {
     this.admissions.add(socket);
   }
 
+  /** The context of the requests of one admitted connection (made at its first request, kept with its session). */
+  private requestContext(session: HttpSession): RequestContext {
+    let ctx = this.contexts.get(session);
+    if (!ctx) {
+      ctx = { ...this.ctx, ref: session.ref, session };
+      this.contexts.set(session, ctx);
+    }
+    return ctx;
+  }
+
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     const verdict = this.admissions.verdict(req.socket);
     if (!verdict || this.core.closing) {
@@ -147,7 +158,7 @@ export class HttpServer {
     }
     verdict
       .then((v) => {
-        if (v.ok) return handleRequest({ ...this.ctx, ref: v.session.ref, session: v.session }, req, res);
+        if (v.ok) return handleRequest(this.requestContext(v.session), req, res);
         res.setHeader('Connection', 'close');
         sendError(req, res, 503, v.text, { 'Retry-After': String(v.retryAfter) });
       })
