@@ -8,10 +8,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { lstatSync, utimesSync } from 'node:fs';
+import { lstatSync, readdirSync, utimesSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import { nativeAddon, type NativeListBatch } from '../../src/vfs/local/native.js';
 import { TEMP_PREFIX } from '../../src/vfs/local/jail.js';
@@ -150,6 +152,25 @@ test('listOpen and listNext give -errno, never a throw', async (t) => {
   assert.equal(nativeAddon.listOpen(join(list, 'nope'), TEMP_PREFIX), -2); // ENOENT
   assert.equal(nativeAddon.listOpen(join(list, 'plain.txt'), TEMP_PREFIX), -20); // ENOTDIR
   assert.equal(nativeAddon.listNext({} as never, 5), -22); // EINVAL: not a listing
+});
+
+test('a listing dropped without listClose is closed by the garbage collector', async (t) => {
+  assert.ok(nativeAddon, 'the native addon is not built');
+  const { list } = await tree(t);
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const fds = () => readdirSync('/proc/self/fd').length;
+  const before = fds();
+  const addon = nativeAddon;
+  (() => {
+    for (let i = 0; i < 20; i++) assert.equal(typeof addon.listOpen(list, TEMP_PREFIX), 'object');
+  })();
+  assert.ok(fds() >= before + 20);
+  for (let i = 0; i < 5 && fds() > before; i++) {
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  assert.ok(fds() <= before, `${fds() - before} descriptors still open`);
 });
 
 test('the listing worker: native and JavaScript paths give the same entries, in order, at any batch size', async (t) => {
