@@ -29,7 +29,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -161,8 +160,19 @@ static int append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 
 /* A double that holds an integer, in lowercase hex as Number#toString(16) writes it. */
 static size_t hex_of(double v, char *out) {
-  if (v >= 18446744073709551616.0) return (size_t)sprintf(out, "10000000000000000"); /* 2^64: a 64-bit value rounded up */
-  return (size_t)sprintf(out, "%llx", (unsigned long long)v);
+  if (v >= 18446744073709551616.0) { /* 2^64: a 64-bit value rounded up */
+    memcpy(out, "10000000000000000", 17);
+    return 17;
+  }
+  unsigned long long x = (unsigned long long)v;
+  char digits[16];
+  size_t n = 0;
+  do {
+    digits[n++] = "0123456789abcdef"[x & 15];
+    x >>= 4;
+  } while (x);
+  for (size_t i = 0; i < n; i++) out[i] = digits[n - 1 - i];
+  return n;
 }
 
 /* Reads entries into b until it holds max or the directory ends. 0, or -errno. */
