@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { lstatSync, readdirSync, utimesSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -189,8 +189,8 @@ test('the listing worker: native and JavaScript paths give the same entries, in 
 
 test('the listing worker: EACCES on the directory, as on the JavaScript path', { skip: process.getuid?.() === 0 ? 'root reads any directory' : false }, async (t) => {
   const { root, list } = await tree(t);
-  spawnSync('chmod', ['000', join(list, 'sub')]);
-  t.after(() => void spawnSync('chmod', ['755', join(list, 'sub')]));
+  await chmod(join(list, 'sub'), 0o000);
+  t.after(() => chmod(join(list, 'sub'), 0o755));
   assert.deepEqual(await viaWorker(join(list, 'sub'), root, 8, process.env), ['EACCES']);
   assert.deepEqual(await viaWorker(join(list, 'sub'), root, 8, { ...process.env, WHARF_NATIVE: '0' }), ['EACCES']);
 });
