@@ -187,13 +187,23 @@ test('the listing worker: native and JavaScript paths give the same entries, in 
   assert.deepEqual(await viaWorker(join(list, 'nope'), root, 8, process.env), ['ENOENT']);
 });
 
-test('the listing worker: EACCES on the directory, as on the JavaScript path', { skip: process.getuid?.() === 0 ? 'root reads any directory' : false }, async (t) => {
-  const { root, list } = await tree(t);
-  await chmod(join(list, 'sub'), 0o000);
-  t.after(() => chmod(join(list, 'sub'), 0o755));
-  assert.deepEqual(await viaWorker(join(list, 'sub'), root, 8, process.env), ['EACCES']);
-  assert.deepEqual(await viaWorker(join(list, 'sub'), root, 8, { ...process.env, WHARF_NATIVE: '0' }), ['EACCES']);
-});
+test(
+  'the listing worker: EACCES on the directory or on its entries, as on the JavaScript path (run as a user other than root)',
+  { skip: process.getuid?.() === 0 ? 'root reads any directory' : false },
+  async (t) => {
+    const { root, list } = await tree(t);
+    await chmod(join(list, 'sub'), 0o000);
+    try {
+      assert.deepEqual(await viaWorker(join(list, 'sub'), root, 8, process.env), ['EACCES']);
+      assert.deepEqual(await viaWorker(join(list, 'sub'), root, 8, { ...process.env, WHARF_NATIVE: '0' }), ['EACCES']);
+      await chmod(join(list, 'sub'), 0o444); // readable, not searchable: the names come, their stats fail
+      assert.deepEqual(await viaWorker(join(list, 'sub'), root, 8, process.env), ['EACCES']);
+      assert.deepEqual(await viaWorker(join(list, 'sub'), root, 8, { ...process.env, WHARF_NATIVE: '0' }), ['EACCES']);
+    } finally {
+      await chmod(join(list, 'sub'), 0o755); // before the tree is removed
+    }
+  },
+);
 
 /** LIST, MLSD and NLST of /list on a server, as bytes. */
 async function listings(port: number): Promise<string[]> {
