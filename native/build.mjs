@@ -22,4 +22,4 @@ function main() {
 }
 
 const why = main();
-if (why) console.warn(`wharf: native addon not built (${why}); downloads use the JavaScript copy loop and files open through the thread pool`);
+if (why) console.warn(`wharf: native addon not built (${why}); downloads use the JavaScript copy loop, files open through the thread pool and listings stat through Node`);

@@ -6,5 +6,6 @@
 
 void register_sendfile(napi_env env, napi_value exports);
 void register_open(napi_env env, napi_value exports);
+void register_list(napi_env env, napi_value exports);
 
 #endif

@@ -1,8 +1,10 @@
 /**
  * Wharf's native addon (native/, built by `npm ci` where a compiler is
- * present; Linux only): zero-copy sends (sendfile.ts) and opens that skip
- * the thread pool when they cannot block (`openCached`). Without it, or
- * with `WHARF_NATIVE=0`, everything runs through Node's own calls.
+ * present; Linux only): zero-copy sends (sendfile.ts), opens that skip
+ * the thread pool when they cannot block (`openCached`), and directory
+ * listings a batch per call (`listOpen`/`listNext`, in the listing
+ * worker). Without it, or with `WHARF_NATIVE=0`, everything runs through
+ * Node's own calls.
  */
 import { createRequire } from 'node:module';
 
@@ -14,6 +16,31 @@ export interface NativeAddon {
   cancel(token: number): boolean;
   /** A read-only descriptor, or -errno: -EAGAIN when the path is not all in the kernel's cache. */
   openCached(path: string): number;
+  /** An open directory, or -errno. Names starting with `skipPrefix` are never listed. */
+  listOpen(path: string, skipPrefix: string): NativeDir | number;
+  /** Up to `max` entries (see native/list.c), null at the end, or -errno. */
+  listNext(dir: NativeDir, max: number): NativeListBatch | null | number;
+  /** Closes the directory now (the garbage collector would, later). */
+  listClose(dir: NativeDir): void;
+}
+
+/** A directory the addon holds open. */
+export type NativeDir = { readonly __nativeDir: unique symbol };
+
+/**
+ * A batch in the listing worker's columns (ListBatch), where type 2 marks
+ * the `deferred` entries left to the caller: symlinks, and names that are
+ * not valid UTF-8. Their other columns are 0 and their uniques empty.
+ */
+export interface NativeListBatch {
+  names: string;
+  count: number;
+  types: Uint8Array;
+  sizes: Float64Array;
+  mtimes: Float64Array;
+  modes: Uint16Array;
+  uniques: string;
+  deferred: number;
 }
 
 function load(): NativeAddon | null {
