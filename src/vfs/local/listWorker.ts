@@ -14,7 +14,7 @@ import { sep } from 'node:path';
 import { getSystemErrorName } from 'node:util';
 import { parentPort } from 'node:worker_threads';
 import { TEMP_PREFIX } from './jail.js';
-import { nativeAddon, type NativeDir, type NativeListBatch } from './native.js';
+import { nativeAddon, type ListColumns, type NativeDir, type NativeListBatch } from './native.js';
 
 /** The addon's batch listing, when the addon loads here (and is new enough to have it). */
 const native = typeof nativeAddon?.listNext === 'function' ? nativeAddon : null;
@@ -22,24 +22,8 @@ const native = typeof nativeAddon?.listNext === 'function' ? nativeAddon : null;
 /** A request to the worker. */
 export type ListRequest = { op: 'open'; id: number; path: string; root: string; batch: number } | { op: 'next'; id: number } | { op: 'close'; id: number };
 
-/**
- * A batch of entries in columns, cheap to copy between threads: the names
- * (and the unique ids) travel as one string each, joined with NUL, which
- * no name contains; typed arrays copy as single blocks.
- */
-export interface ListBatch {
-  /** The names, joined with `\0`. */
-  names: string;
-  /** The number of entries. */
-  count: number;
-  /** 0 file, 1 dir, 2 link, 3 other. */
-  types: Uint8Array;
-  sizes: Float64Array;
-  mtimes: Float64Array;
-  modes: Uint16Array;
-  /** `dev.ino` in hex per entry, joined with `\0`. */
-  uniques: string;
-}
+/** A batch of entries (the addon's column layout, see native.ts). */
+export type ListBatch = ListColumns;
 
 /** A reply from the worker. */
 export type ListReply = { id: number; batch: ListBatch | null } | { id: number; error: string };

@@ -28,18 +28,31 @@ export interface NativeAddon {
 export type NativeDir = { readonly __nativeDir: unique symbol };
 
 /**
- * A batch in the listing worker's columns (ListBatch), where type 2 marks
- * the `deferred` entries left to the caller: symlinks, and names that are
- * not valid UTF-8. Their other columns are 0 and their uniques empty.
+ * A batch of directory entries in columns, cheap to copy between threads:
+ * the names (and the unique ids) travel as one string each, joined with
+ * NUL, which no name contains; typed arrays copy as single blocks. The
+ * listing worker's batches (ListBatch) have this shape.
  */
-export interface NativeListBatch {
+export interface ListColumns {
+  /** The names, joined with `\0`. */
   names: string;
+  /** The number of entries. */
   count: number;
+  /** 0 file, 1 dir, 2 link, 3 other. */
   types: Uint8Array;
   sizes: Float64Array;
   mtimes: Float64Array;
   modes: Uint16Array;
+  /** `dev.ino` in hex per entry, joined with `\0`. */
   uniques: string;
+}
+
+/**
+ * A batch from the addon, where type 2 marks the `deferred` entries left
+ * to the caller: symlinks, and names that are not valid UTF-8. Their other
+ * columns are 0 and their uniques empty.
+ */
+export interface NativeListBatch extends ListColumns {
   deferred: number;
 }
 
