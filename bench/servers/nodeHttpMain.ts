@@ -1,8 +1,9 @@
 /**
  * The `node-http` floor: the least a Node web server does per download,
- * run as a child process (`node nodeHttpMain.js '<json>'`). node:http with
- * the options Wharf's web view uses, each GET of a file opened, fstat'ed
- * and sent with Wharf's own sendfile(2) addon (TCP_CORK around it), no
+ * run as a child process (`node nodeHttpMain.js '<json>'`). node:http
+ * (no delay, 5 s keep-alive, as Wharf's web view), each GET of a file
+ * opened, fstat'ed and sent as Wharf sends it: the head on its own, then
+ * the file with Wharf's own sendfile(2) addon under TCP_CORK; no
  * rules, events, logs, admission or validators; a directory URL gets a
  * bare autoindex (readdir + lstat per entry, each page made afresh, as
  * nginx's). Wharf ÷ node-http is what Wharf's own code costs on top of
@@ -54,8 +55,8 @@ function sendFile(res: ServerResponse, fd: number, size: number): void {
     if (errno !== 0) res.destroy();
     else res.end();
   };
-  addon.cork(out, true);
   res.flushHeaders();
+  addon.cork(out, true);
   let pos = 0;
   const step = (): void => {
     const now = addon.start(out, fd, pos, size - pos, 250, (errno, sent) => progress(errno, sent));
